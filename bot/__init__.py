@@ -1,0 +1,1 @@
+"""The LINE side of mimamori: transport and conversation, no detection logic."""

@@ -1,0 +1,39 @@
+"""Flask app factory. Reads like a table of contents: each concern registers itself.
+
+The scheduler never starts here: ``mimamori serve`` (embedded default) starts it
+beside the app, and production runs it in the Procfile's ``clock`` process.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify
+
+from core.db import init_db
+from core.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or get_settings()
+    app = Flask(__name__)
+    app.config["SETTINGS"] = settings
+    app.config["SECRET_KEY"] = settings.secret_key
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # LINE bodies are small; refuse floods early
+    init_db(settings)
+    register_health(app)
+    register_dev_tools(app, settings)
+    return app
+
+
+def register_health(app: Flask) -> None:
+    @app.get("/healthz")
+    def healthz() -> tuple[object, int]:
+        return jsonify(status="ok"), 200
+
+
+def register_dev_tools(app: Flask, settings: Settings) -> None:
+    """The local LINE emulator (and other fakes) exist only in dev."""
+    if not settings.is_dev:
+        return
+    from bot.dev.line_emulator import create_blueprint
+
+    app.register_blueprint(create_blueprint(), url_prefix="/dev/line-api")

@@ -1,0 +1,1 @@
+"""mimamori core: the product, usable without LINE. Never imports ``bot``."""

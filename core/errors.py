@@ -1,0 +1,37 @@
+"""Every exception the core raises, declared together so callers know what to catch."""
+
+from __future__ import annotations
+
+
+class MimamoriError(Exception):
+    """Base of all errors the service raises on purpose."""
+
+
+class ConfigError(MimamoriError):
+    """A setting is missing or invalid; the message names the variable."""
+
+    def __init__(self, variable: str, reason: str) -> None:
+        super().__init__(f"{variable}: {reason}")
+        self.variable = variable
+        self.reason = reason
+
+
+class ValidationError(MimamoriError):
+    """User or file input that cannot be accepted; carries a message key for the catalog."""
+
+    def __init__(self, code: str, message: str | None = None, **params: object) -> None:
+        super().__init__(message or code)
+        self.code = code
+        self.params = params
+
+
+class NotFound(MimamoriError):
+    """The thing asked for does not exist (or the caller may not know it does)."""
+
+
+class AccessDenied(MimamoriError):
+    """The caller is not linked to what they asked for."""
+
+
+class StaleClaim(MimamoriError):
+    """A worker's fencing token is older than the row's: another run already moved it."""

@@ -1,0 +1,208 @@
+"""All configuration, read once from the environment.
+
+Embedded defaults make ``make run`` work with nothing configured: a SQLite file
+under ``./var``, the built-in meter simulator, and local fakes for LINE, Twilio and
+mail. A variable that is set always wins. With ``MIMAMORI_ENV=prod`` a missing
+secret stops start-up with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from core.errors import ConfigError
+
+LINE_REAL_API = "https://api.line.me"
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+DEV_LINE_CHANNEL_SECRET = "dev-channel-secret"
+DEV_LINE_ACCESS_TOKEN = "dev-access-token"
+DEV_TWILIO_SID = "AC00000000000000000000000000000000"
+DEV_TWILIO_TOKEN = "dev-twilio-token"
+
+# Secrets a production deployment must set explicitly.
+PROD_REQUIRED = (
+    "LINE_CHANNEL_SECRET",
+    "LINE_CHANNEL_ACCESS_TOKEN",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_FROM_NUMBER",
+    "SMTP_URL",
+    "MIMAMORI_SECRET_KEY",
+    "PUBLIC_BASE_URL",
+)
+
+
+class Settings(BaseSettings):
+    """Typed settings; field names are the environment variables, case-insensitive."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    mimamori_env: Literal["dev", "prod"] = "dev"
+    database_url: str = "sqlite:///var/mimamori.db"
+    mimamori_timezone: str = "Asia/Tokyo"
+    public_base_url: str | None = None
+    mimamori_secret_key: str | None = None
+
+    line_channel_secret: str | None = None
+    line_channel_secret_previous: str | None = Field(
+        default=None, description="the old secret, accepted while a rotation is under way"
+    )
+    line_channel_access_token: str | None = None
+    line_api_base_url: str | None = None
+    line_data_api_base_url: str | None = None
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_api_base_url: str | None = None
+
+    smtp_url: str | None = None
+    mail_from: str = "mimamori <noreply@mimamori.example>"
+
+    meter_source: Literal["simulator", "http", "none"] = "simulator"
+    meter_api_url: str | None = None
+    meter_api_token: str | None = None
+
+    data_gap_after_minutes: int = Field(default=180, ge=30)
+    retention_days: int = Field(default=90, ge=1)
+    http_timeout_seconds: float = Field(default=10.0, gt=0)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    # ---- validation ---------------------------------------------------------------
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_parses(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"cannot parse {value!r} as a database URL") from exc
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError(f"unsupported database {url.get_backend_name()!r} (use sqlite or postgresql)")
+        return value
+
+    @field_validator("mimamori_timezone")
+    @classmethod
+    def _timezone_exists(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    # ---- derived values -----------------------------------------------------------
+    @property
+    def is_dev(self) -> bool:
+        return self.mimamori_env == "dev"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.mimamori_timezone)
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def secret_key(self) -> str:
+        return self.mimamori_secret_key or DEV_SECRET_KEY
+
+    @property
+    def line_secrets(self) -> list[str]:
+        """Secrets a webhook signature may be made with (current first, then the rotating-out one)."""
+        current = self.line_channel_secret or DEV_LINE_CHANNEL_SECRET
+        return [s for s in (current, self.line_channel_secret_previous) if s]
+
+    @property
+    def line_access_token(self) -> str:
+        return self.line_channel_access_token or DEV_LINE_ACCESS_TOKEN
+
+    @property
+    def line_uses_emulator(self) -> bool:
+        """In dev, LINE left unconfigured talks to the emulator built into the web app."""
+        return self.is_dev and not self.line_api_base_url and not self.line_channel_access_token
+
+    @property
+    def line_api_url(self) -> str:
+        if self.line_api_base_url:
+            return self.line_api_base_url.rstrip("/")
+        if self.line_uses_emulator:
+            return f"{self.base_url}/dev/line-api"
+        return LINE_REAL_API
+
+    @property
+    def line_data_api_url(self) -> str:
+        if self.line_data_api_base_url:
+            return self.line_data_api_base_url.rstrip("/")
+        if self.line_api_base_url or self.line_uses_emulator:
+            return self.line_api_url
+        return "https://api-data.line.me"
+
+    @property
+    def twilio_uses_fake(self) -> bool:
+        return self.is_dev and not self.twilio_api_base_url and not self.twilio_account_sid
+
+    @property
+    def twilio_api_url(self) -> str | None:
+        """Base URL override for the Twilio client; None means Twilio's real API."""
+        if self.twilio_api_base_url:
+            return self.twilio_api_base_url.rstrip("/")
+        if self.twilio_uses_fake:
+            return f"{self.base_url}/dev/twilio-api"
+        return None
+
+    @property
+    def twilio_sid(self) -> str:
+        return self.twilio_account_sid or DEV_TWILIO_SID
+
+    @property
+    def twilio_token(self) -> str:
+        return self.twilio_auth_token or DEV_TWILIO_TOKEN
+
+    @property
+    def twilio_from(self) -> str:
+        return self.twilio_from_number or "+815000000000"
+
+    def check_production(self) -> None:
+        """Refuse to start in prod with a secret left unset."""
+        if self.is_dev:
+            return
+        for variable in PROD_REQUIRED:
+            if not getattr(self, variable.lower()):
+                raise ConfigError(variable, "must be set when MIMAMORI_ENV=prod")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment (and overrides), as a ConfigError on bad input."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        variable = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(variable, message) from None
+    settings.check_production()
+    return settings
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    global _settings
+    if _settings is None:
+        _settings = load_settings()
+    return _settings
+
+
+def use_settings(settings: Settings | None) -> None:
+    """Install ``settings`` process-wide (``serve --port``, tests); None re-reads the environment."""
+    global _settings
+    _settings = settings

@@ -1,0 +1,1 @@
+"""The ``mimamori`` command line. The product lives in ``core`` and ``bot``."""
