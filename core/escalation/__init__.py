@@ -1,0 +1,1 @@
+"""Escalation: per-home policies, the durable step engine, and the delivery channels."""
