@@ -1,0 +1,1 @@
+"""Meter data: sources (files, APIs, the simulator), ingestion, readiness."""
