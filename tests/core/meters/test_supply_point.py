@@ -7,10 +7,10 @@ from core.meters.supply_point import parse_supply_point
 
 
 def test_accepts_what_people_type() -> None:
-    sp = parse_supply_point("０３００００００００００００００００００１２３")
+    sp = parse_supply_point("０３０００００００００００００００００１２３")
     assert sp.number == "0300000000000000000123"
     assert (sp.area_code, sp.area_name) == ("03", "東京")
-    assert parse_supply_point("06 0000 0000 0000 0000 0000 01").area_name == "関西"
+    assert parse_supply_point("06 0000 0000 0000 0000 0000").area_name == "関西"
 
 
 @pytest.mark.parametrize(
