@@ -145,7 +145,8 @@ def payload_for(channel: Channel, content: ReportContent, lang: str) -> dict[str
     if channel is Channel.LINE:
         image = {"type": "image", "originalContentUrl": original, "previewImageUrl": preview}
         return {"messages": [_flex(content, lang), image]}
-    text_lines = [content.heading, content.big, *content.lines, "", content.page_link, "", t("reports.email_footer", lang)]
+    footer = t("reports.email_footer", lang)
+    text_lines = [content.heading, content.big, *content.lines, "", content.page_link, "", footer]
     esc = html.escape
     html_body = (
         f"<h2>{esc(content.heading)}</h2><p style=\"font-size:28px;font-weight:bold\">{esc(content.big)}</p>"

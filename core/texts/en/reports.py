@@ -7,7 +7,10 @@ TEXTS: dict[str, str] = {
     "reports.daily.ratio": "{percent}% of the day before",
     "reports.daily.ratio_unknown": "No comparison with the day before (readings are missing)",
     "reports.daily.gap": "{hours} hours of readings have not arrived. The total counts only what arrived.",
-    "reports.daily.no_data": "No readings arrived for this day. We cannot tell whether no electricity was used or the data is late.",
+    "reports.daily.no_data": (
+        "No readings arrived for this day. "
+        "We cannot tell whether no electricity was used or the data is late."
+    ),
     "reports.daily.alt": "Electricity at {who}'s home on {date}: {kwh}",
     "reports.daily.email_subject": "[mimamori] Electricity at {who}'s home on {date}",
     "reports.reading.usual": "A day like any other.",
@@ -22,7 +25,10 @@ TEXTS: dict[str, str] = {
     "reports.monthly.kwh": "Total {kwh} kWh ({per_day} kWh a day)",
     "reports.monthly.ratio": "Use per day: {percent}% of the month before",
     "reports.monthly.ratio_unknown": "No comparison with the month before (not enough readings)",
-    "reports.monthly.gap": "About {days} days of readings have not arrived. The per-day figure uses what arrived.",
+    "reports.monthly.gap": (
+        "About {days} days of readings have not arrived. "
+        "The per-day figure uses what arrived."
+    ),
     "reports.monthly.no_data": "No readings arrived for this month.",
     "reports.monthly.alt": "Electricity at {who}'s home in {month}: total {kwh} kWh",
     "reports.monthly.email_subject": "[mimamori] Electricity at {who}'s home in {month}",
@@ -55,7 +61,10 @@ TEXTS: dict[str, str] = {
     "reports.page.graph_alt": "Graph of electricity use",
     "reports.page.home_of": "{who}'s home",
     "reports.page.denied_title": "This page cannot be opened",
-    "reports.page.denied_body": "The link has expired or does not allow this page. Please open it again from LINE.",
+    "reports.page.denied_body": (
+        "The link has expired or does not allow this page. "
+        "Please open it again from LINE."
+    ),
     "reports.page.not_found_title": "Page not found",
     "reports.kind.no_wake": "No sign of waking up",
     "reports.kind.inactivity": "No electricity use for a long time",

@@ -7,7 +7,10 @@ TEXTS: dict[str, str] = {
     "reports.daily.ratio": "前日比 {percent}%",
     "reports.daily.ratio_unknown": "前日とは比べられません（データが欠けています）",
     "reports.daily.gap": "{hours}時間分のデータが届いていません。合計は届いた分だけの値です。",
-    "reports.daily.no_data": "この日のデータが届いていません。電気が使われなかったのか、データが遅れているのかは分かりません。",
+    "reports.daily.no_data": (
+        "この日のデータが届いていません。"
+        "電気が使われなかったのか、データが遅れているのかは分かりません。"
+    ),
     "reports.daily.alt": "{who}の{date}の電気使用量: {kwh}",
     "reports.daily.email_subject": "【みまもり】{who}の{date}の電気使用量",
     "reports.reading.usual": "いつも通りの一日でした。",
@@ -55,7 +58,10 @@ TEXTS: dict[str, str] = {
     "reports.page.graph_alt": "電気使用量のグラフ",
     "reports.page.home_of": "{who}のお宅",
     "reports.page.denied_title": "このページは開けません",
-    "reports.page.denied_body": "リンクの有効期限が切れたか、このリンクではご覧いただけない内容です。お手数ですが、LINEからもう一度開いてください。",
+    "reports.page.denied_body": (
+        "リンクの有効期限が切れたか、このリンクではご覧いただけない内容です。"
+        "お手数ですが、LINEからもう一度開いてください。"
+    ),
     "reports.page.not_found_title": "ページが見つかりません",
     "reports.kind.no_wake": "起床が確認できません",
     "reports.kind.inactivity": "長い時間、電気の使用がありません",
