@@ -14,6 +14,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from core import clock
+from core.reports import jobs as reports
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,10 @@ class JobSpec:
 
 def job_specs(settings: Settings) -> list[JobSpec]:
     """The jobs this service runs. Each area adds its own here."""
-    return []
+    return [
+        JobSpec("reports.daily", lambda: reports.send_due_daily_reports(clock.now()), 300),
+        JobSpec("reports.monthly", lambda: reports.send_monthly_reports(clock.now()), 900),
+    ]
 
 
 def configure(scheduler: BaseScheduler, settings: Settings) -> BaseScheduler:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, render_template, request
+from flask import Blueprint, Flask, Response, render_template, request
 
 from bot.pages import views
 from bot.pages.access import resolve
@@ -50,13 +50,14 @@ def page(page: str, token: str) -> tuple[str, int]:
         return _refused(lang, 404)
 
 
-def register_pages(app: Flask) -> None:
-    @blueprint.after_request
-    def _headers(response):  # type: ignore[no-untyped-def]
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"  # tokens stay out of other sites' logs
-        response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'self' 'unsafe-inline'"
-        return response
+@blueprint.after_request
+def _headers(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"  # tokens stay out of other sites' logs
+    response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'self' 'unsafe-inline'"
+    return response
 
+
+def register_pages(app: Flask) -> None:
     app.register_blueprint(blueprint)
