@@ -44,6 +44,7 @@ MISSING = "#BBBBBB"
 SIZE_IN = (8.0, 6.0)
 DPI = 130  # 1040 x 780 px: sharp when LINE enlarges it, ~60 kB
 PREVIEW_WIDTH = 240  # LINE's previewImageUrl limit
+MIN_TOP_KWH = 0.6  # a quiet day must look quiet, not be stretched to fill the chart
 VIEWS = ("day", "week", "month")
 
 
@@ -90,7 +91,7 @@ def draw_day(
         ax.fill_between(edges, np.append(usual.low, usual.low[-1]), np.append(usual.high, usual.high[-1]),
                         step="post", color=BAND, alpha=0.45, linewidth=0, label=t("reports.graph.usual_range", lang))
         top = max(top, float(usual.high.max()))
-    top = max(top * 1.25, 0.2)
+    top = max(top * 1.25, MIN_TOP_KWH)
     ax.bar(x, np.nan_to_num(slots), width=0.42, color=INK, label=t("reports.graph.usage", lang))
     missing = np.isnan(slots)
     if missing.any():

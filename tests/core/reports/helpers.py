@@ -51,8 +51,10 @@ def put_days(home_id: int, first: date, days: int, slots: np.ndarray) -> None:
 
 
 def history(home_id: int, day: date, weeks: int = 8) -> None:
-    """Eight usual weeks before ``day`` so the home has a usual range."""
-    put_days(home_id, day - timedelta(weeks=weeks), weeks * 7, active_day())
+    """Eight usual weeks before ``day`` (each day a little different) so the home has a usual range."""
+    first = day - timedelta(weeks=weeks)
+    for i in range(weeks * 7):
+        put_day(home_id, first + timedelta(days=i), active_day(0.8 + 0.4 * ((i * 7) % 11) / 10))
 
 
 def base_url() -> str:

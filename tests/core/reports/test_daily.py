@@ -54,7 +54,7 @@ def test_the_daily_report_goes_out_once_after_the_home_report_time(make_home, ma
     assert "お父さん" in text
     image = messages[1]
     assert image["type"] == "image"
-    original, preview = links.graph_urls(home.id, DAY)
+    assert (image["originalContentUrl"], image["previewImageUrl"]) == links.graph_urls(home.id, DAY)
     token = image["originalContentUrl"].rsplit("/", 1)[1].removesuffix(".png")
     assert links.verify(token, "graph", links.GRAPH_TTL) == {"h": home.id, "d": "2026-06-02"}
     assert image["previewImageUrl"].endswith("?size=preview")
@@ -107,7 +107,7 @@ def test_each_watcher_gets_the_channels_they_chose_in_their_language(make_home, 
     home = make_home()
     line_only = make_watcher(home)
     both = make_watcher(home, email="kenji@example.com", language="en", channels=["line", "email"])
-    email_only = make_watcher(home, email="yumi@example.com", channels=["email"])
+    make_watcher(home, email="yumi@example.com", channels=["email"])
     make_watcher(home, notify_daily=False)
     gone = make_watcher(home)
     with session_scope() as s:
