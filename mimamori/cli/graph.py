@@ -18,21 +18,22 @@ from core.reports.graph import render_day
 from core.settings import get_settings
 
 
-def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str) -> date:
+def _parse_day(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-06-01") from None
+        raise click.ClickException(f"--day {value!r} is not a date like 2026-06-01") from None
 
 
 def register(cli: click.Group) -> None:
     @cli.command()
     @click.argument("meter_id")
-    @click.option("--day", required=True, callback=_parse_day, help="local day, YYYY-MM-DD")
+    @click.option("--day", "day_text", required=True, metavar="YYYY-MM-DD", help="the local day to draw")
     @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PNG to write")
     @click.option("--lang", default="ja", type=click.Choice(["ja", "en"]), help="language of the labels")
-    def graph(meter_id: str, day: date, out: Path, lang: str) -> None:
+    def graph(meter_id: str, day_text: str, out: Path, lang: str) -> None:
         """Draw METER_ID's half-hours on DAY against its usual range, as a PNG."""
+        day = _parse_day(day_text)
         init_db(get_settings())
         with session_scope() as s:
             home_id = s.scalar(select(Home.id).where(Home.meter_id == meter_id))
