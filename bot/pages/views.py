@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from bot.pages.access import Viewer
 from core import clock, links
-from core.errors import NotFound
+from core.errors import AccessDenied
 from core.models import Incident, Schedule
 from core.reports import delivery
 from core.reports.graph import VIEWS
@@ -136,7 +136,7 @@ def incident(session: Session, viewer: Viewer, args: MultiDict[str, str]) -> str
     inc_id = viewer.claims.get("i")
     inc = session.get(Incident, inc_id) if isinstance(inc_id, int) else None
     if inc is None or inc.home_id != viewer.home.id:
-        raise NotFound("incident")
+        raise AccessDenied("incident of another home")
     tz = home_tz(viewer.home)
     lang = viewer.lang
     quiet_day = inc.window_start.astimezone(tz).date()
