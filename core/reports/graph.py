@@ -22,6 +22,7 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import NotFound
 from core.models import Home, Incident, Schedule
 from core.reports.delivery import date_label, month_label
@@ -78,8 +79,13 @@ def draw_day(
     wake: time | None = None,
     sleep: time | None = None,
     quiet_at: time | None = None,
+    known_until: float = 24.0,
 ) -> bytes:
-    """One day's half-hours as bars over the usual range, with wake/sleep and "went quiet" marks."""
+    """One day's half-hours as bars over the usual range, with wake/sleep and "went quiet" marks.
+
+    ``known_until`` (hours) is where today ends so far: later half-hours are the future,
+    not missing data, and are left blank.
+    """
     slots = usage.slots
     total = usage.kwh
     suffix = f"  {total:.1f} kWh" if total is not None else ""
@@ -93,11 +99,11 @@ def draw_day(
         top = max(top, float(usual.high.max()))
     top = max(top * 1.25, MIN_TOP_KWH)
     ax.bar(x, np.nan_to_num(slots), width=0.42, color=INK, label=t("reports.graph.usage", lang))
-    missing = np.isnan(slots)
+    missing = np.isnan(slots) & (np.arange(48) / 2 < known_until)
     if missing.any():
         ax.bar(x[missing], top, width=0.5, color=MISSING, alpha=0.35, hatch="//", edgecolor="#888888",
                linewidth=0, label=t("reports.graph.missing", lang))
-    if not usage.present:
+    if not usage.present and known_until > 0:
         ax.text(12, top / 2, t("reports.graph.no_data", lang), ha="center", va="center", fontsize=22,
                 fontfamily=FONT, color="#444444")
     marks = [(wake, "reports.graph.wake", "#2A9D8F"), (sleep, "reports.graph.sleep", "#6A4C93"),
@@ -170,6 +176,8 @@ def render_day(session: Session, home_id: int, day: date, incident_id: int | Non
     home = _home(session, home_id)
     schedule = session.scalar(select(Schedule).where(Schedule.home_id == home_id))
     quiet_at = None
+    now = clock.now().astimezone(home_tz(home))
+    known_until = 24.0 if day < now.date() else (now.hour + now.minute / 60 if day == now.date() else 0.0)
     if incident_id is not None:
         incident = session.get(Incident, incident_id)
         if incident is not None and incident.home_id == home_id:
@@ -183,6 +191,7 @@ def render_day(session: Session, home_id: int, day: date, incident_id: int | Non
         wake=schedule.wake_time if schedule else None,
         sleep=schedule.sleep_time if schedule else None,
         quiet_at=quiet_at,
+        known_until=known_until,
     )
 
 

@@ -105,3 +105,17 @@ def test_week_and_month_views_show_daily_totals(make_home, clock, view: str) -> 
         empty = graph.render_view(s, empty_home.id, DAY, view)
     assert count_colour(plot_area(full), graph.INK) > 3000
     assert count_colour(plot_area(empty), graph.INK) < 100
+
+
+def test_the_rest_of_today_is_the_future_not_missing_data(make_home, clock) -> None:
+    """At 09:00 JST the afternoon has not happened yet: it is left blank, not shaded as a gap."""
+    home = make_home()
+    morning = active_day()
+    morning[18:] = np.nan  # readings up to 09:00
+    today, past = date(2026, 6, 1), date(2026, 5, 25)
+    put_day(home.id, today, morning)
+    put_day(home.id, past, morning)
+    with session_scope() as s:
+        grey_today = count_colour(plot_area(graph.render_day(s, home.id, today)), "#E4E4E4", tolerance=30)
+        grey_past = count_colour(plot_area(graph.render_day(s, home.id, past)), "#E4E4E4", tolerance=30)
+    assert grey_past > 20 * max(grey_today, 1)
