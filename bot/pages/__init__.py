@@ -1,4 +1,5 @@
-"""The watcher's pages under ``/p/<page>/<token>``: usage graph, alert list, alert detail.
+"""The watcher's pages under ``/p/<page>/<token>``: usage graph, alert list, alert detail,
+and for a landlord group the list of its building's units.
 
 Opened from LINE through signed links (core.links.page_url) that work as plain URLs in
 LINE's in-app browser (so LIFF-ready without LIFF). Every request re-checks that the
@@ -13,7 +14,7 @@ import logging
 from flask import Blueprint, Flask, Response, render_template, request
 
 from bot.pages import views
-from bot.pages.access import resolve
+from bot.pages.access import BUILDING_PAGE, resolve, resolve_building
 from core.db import session_scope
 from core.errors import AccessDenied, NotFound
 from core.texts import normalize_language, t
@@ -37,10 +38,12 @@ def page(page: str, token: str) -> tuple[str, int]:
     lang_arg = request.args.get("lang")
     lang = normalize_language(lang_arg)
     render = VIEWS.get(page)
-    if render is None:
+    if render is None and page != BUILDING_PAGE:
         return _refused(lang, 404)
     try:
         with session_scope() as s:
+            if render is None:
+                return views.building(s, resolve_building(s, token), lang), 200
             viewer = resolve(s, page, token, lang_arg)
             return render(s, viewer, request.args), 200
     except AccessDenied as exc:

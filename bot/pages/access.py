@@ -20,6 +20,7 @@ from core.models import Building, Home, HomeWatcher, Watcher
 from core.texts import normalize_language
 
 PAGES = ("usage", "alerts", "incident")
+BUILDING_PAGE = "building"
 
 
 @dataclass(frozen=True)
@@ -75,3 +76,12 @@ def resolve(session: Session, page: str, token: str, lang: str | None = None) ->
             raise AccessDenied("unit not in this group's building")
         return Viewer(home, None, None, building.id, normalize_language(lang), claims)
     raise AccessDenied("link names no visitor")
+
+
+def resolve_building(session: Session, token: str) -> Building:
+    """A landlord group's overview link (claim ``g``): the building, while its group is still linked."""
+    claims = links.verify(token, "page:" + BUILDING_PAGE, links.PAGE_TTL)
+    building = session.get(Building, _int(claims, "g"))
+    if building is None or building.line_group_id is None:
+        raise AccessDenied("group no longer linked to this building")
+    return building

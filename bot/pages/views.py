@@ -6,14 +6,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import render_template
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from bot.pages.access import Viewer
 from core import clock, links
 from core.errors import AccessDenied
-from core.models import Incident, Schedule
+from core.models import Building, Home, Incident, Resident, Schedule
 from core.reports import delivery
 from core.reports.graph import VIEWS
 from core.reports.reading import read_day
@@ -150,3 +150,33 @@ def incident(session: Session, viewer: Viewer, args: MultiDict[str, str]) -> str
         timeline=build_timeline(session, inc, tz, lang),
     )
     return render_template("pages/incident.html", **ctx)
+
+
+def building(session: Session, bldg: Building, lang: str) -> str:
+    """A landlord group's overview: its units, each opening that unit's pages for the group."""
+    homes = session.scalars(
+        select(Home).where(Home.building_id == bldg.id, Home.ended_at.is_(None)).order_by(Home.unit_label, Home.id)
+    )
+    units = []
+    for home in homes:
+        resident = session.scalar(select(Resident).where(Resident.home_id == home.id))
+        open_count = session.scalar(
+            select(func.count()).where(Incident.home_id == home.id, Incident.closed_at.is_(None))
+        )
+        claims = {"h": home.id, "g": bldg.id}
+        q = "?lang=en" if lang == "en" else ""
+        units.append({
+            "label": home.unit_label or str(home.id),
+            "name": resident.display_name if resident else "",
+            "open": open_count,
+            "usage_href": f"/p/usage/{links.sign('page:usage', **claims)}{q}",
+            "alerts_href": f"/p/alerts/{links.sign('page:alerts', **claims)}{q}",
+        })
+    return render_template(
+        "pages/building.html",
+        lang=lang,
+        t=lambda key, **kw: t(key, lang, **kw),
+        title=t("reports.page.building_title", lang),
+        home_label=bldg.name,
+        units=units,
+    )

@@ -168,3 +168,35 @@ def test_absurd_dates_in_the_query_fall_back_quietly(world: World, client: Flask
         response = client.get(url + q)
         assert response.status_code == 200, q
         assert "<script>" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("claims", "status"),
+    [
+        ("group_a", 200),
+        ("watcher_a", 403),  # a watcher link is not a building link
+        ("anonymous", 403),
+    ],
+)
+def test_the_building_overview_is_for_its_group_only(world: World, client: FlaskClient, claims: str,
+                                                     status: int) -> None:
+    url = {
+        "group_a": world.page("building", g=world.building_a),
+        "watcher_a": world.page("building", h=world.home_a, w=world.watcher_a),
+        "anonymous": "/p/building/garbage",
+    }[claims]
+    response = client.get(url)
+    assert response.status_code == status
+    if status == 200:
+        body = response.get_data(as_text=True)
+        assert "101" in body and "202" not in body and "山田花子" not in body  # only its own building's units
+        assert "&lt;script&gt;" in body
+        unit_link = body.split('href="', 3)[1].split('"')[0]  # a unit's usage page, for the group
+        assert client.get(unit_link).status_code == 200
+
+
+def test_a_group_unlinked_from_its_building_loses_the_overview(world: World, client: FlaskClient) -> None:
+    url = world.page("building", g=world.building_a)
+    with session_scope() as s:
+        s.get(Building, world.building_a).line_group_id = None
+    assert client.get(url).status_code == 403

@@ -65,6 +65,9 @@ TEXTS: dict[str, str] = {
         "The link has expired or does not allow this page. "
         "Please open it again from LINE."
     ),
+    "reports.page.building_title": "Your building",
+    "reports.page.open_alerts": "{count} open alerts",
+    "reports.page.no_units": "No units are being watched.",
     "reports.page.not_found_title": "Page not found",
     "reports.kind.no_wake": "No sign of waking up",
     "reports.kind.inactivity": "No electricity use for a long time",

@@ -62,6 +62,9 @@ TEXTS: dict[str, str] = {
         "リンクの有効期限が切れたか、このリンクではご覧いただけない内容です。"
         "お手数ですが、LINEからもう一度開いてください。"
     ),
+    "reports.page.building_title": "建物の見守り",
+    "reports.page.open_alerts": "対応中の通知 {count}件",
+    "reports.page.no_units": "見守り中のお部屋はありません。",
     "reports.page.not_found_title": "ページが見つかりません",
     "reports.kind.no_wake": "起床が確認できません",
     "reports.kind.inactivity": "長い時間、電気の使用がありません",
