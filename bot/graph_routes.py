@@ -9,11 +9,13 @@ view, an incident to mark and the language), and it expires (core.links.GRAPH_TT
 from __future__ import annotations
 
 import logging
-from datetime import date
+import threading
+from collections import OrderedDict
+from datetime import date, datetime
 
 from flask import Flask, Response, abort, request
 
-from core import links
+from core import clock, links
 from core.db import session_scope
 from core.errors import AccessDenied, NotFound
 from core.models import Home
@@ -23,6 +25,37 @@ from core.texts import normalize_language
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 10 * 1024 * 1024  # LINE refuses images over 10 MB
+
+
+class _RecentGraphs:
+    """LINE fetches the original and the preview one after the other: draw once, serve both.
+
+    Entries live ``TTL`` seconds (new readings show up soon after) and at most ``SIZE`` are kept.
+    """
+
+    TTL = 300
+    SIZE = 64
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple[object, ...], tuple[datetime, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...]) -> bytes | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None or (clock.now() - hit[0]).total_seconds() > self.TTL:
+                return None
+            return hit[1]
+
+    def put(self, key: tuple[object, ...], png: bytes) -> None:
+        with self._lock:
+            self._items[key] = (clock.now(), png)
+            self._items.move_to_end(key)
+            while len(self._items) > self.SIZE:
+                self._items.popitem(last=False)
+
+
+_recent = _RecentGraphs()
 
 
 def graph_png(token: str, size: str | None) -> bytes:
@@ -41,12 +74,17 @@ def graph_png(token: str, size: str | None) -> bytes:
     with session_scope() as s:
         home = s.get(Home, home_id)
         if home is None or home.ended_at is not None:
-            raise AccessDenied("home no longer watched")
+            raise AccessDenied("home no longer watched")  # checked on every fetch, cached or not
+        key = (home_id, day, view, lang, incident_id)
+        png = _recent.get(key)
+        if png is not None:
+            return graph.preview(png) if size == "preview" else png
         if view == "day":
             png = graph.render_day(s, home_id, day, incident_id=incident_id if isinstance(incident_id, int) else None,
                                    lang=lang)
         else:
             png = graph.render_view(s, home_id, day, view, lang)
+    _recent.put(key, png)
     return graph.preview(png) if size == "preview" else png
 
 
