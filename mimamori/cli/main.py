@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "mimamori.cli.db",
     "mimamori.cli.serve",
     "mimamori.cli.graph",
+    "mimamori.cli.reports",
 )
 
 
