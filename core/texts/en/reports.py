@@ -36,7 +36,7 @@ TEXTS: dict[str, str] = {
     "reports.date_label": "{weekday} {month}/{day}",
     "reports.weekdays": "Mon,Tue,Wed,Thu,Fri,Sat,Sun",
     "reports.no_value": "-",
-    "reports.see_pages": "See graphs and alerts",
+    "reports.see_pages": "Graphs and alerts",
     "reports.email_footer": "This email was sent automatically by mimamori.",
     "reports.graph.usual_range": "Usual range",
     "reports.graph.usage": "Use",
