@@ -75,7 +75,8 @@ def _late_start(ctx: DayContext) -> bool:
     arrived = ~np.isnan(ctx.usage.slots[morning_from : expected + LATE_START_SLOTS + 1])
     if not arrived.all():
         return False
-    return not first.size or int(first[0]) + morning_from >= expected + LATE_START_SLOTS
+    # No activity at all is not "a slow morning": the quiet rule speaks for that day.
+    return bool(first.size) and int(first[0]) + morning_from >= expected + LATE_START_SLOTS
 
 
 def _quiet(ctx: DayContext) -> bool:

@@ -41,7 +41,7 @@ def late_start_day() -> np.ndarray:
         (active_day(), USUAL, "reports.reading.usual"),
         (late_night_day(), USUAL, "reports.reading.late_night"),
         (late_start_day(), USUAL, "reports.reading.late_start"),
-        (quiet_day(), USUAL, "reports.reading.late_start"),  # a day with no morning at all says so first
+        (quiet_day(), USUAL, "reports.reading.quiet"),  # nothing all day is quiet, not a slow morning
         (active_day(1.6), USUAL, "reports.reading.busy"),
         (active_day(), None, "reports.reading.learning"),
         (np.full(48, np.nan), USUAL, "reports.reading.no_data"),
