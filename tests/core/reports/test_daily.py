@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
+from linebot.v3.messaging import PushMessageRequest
 from sqlalchemy import select
 
 from bot.dev.line_emulator import validate_messages
@@ -47,6 +48,8 @@ def test_the_daily_report_goes_out_once_after_the_home_report_time(make_home, ma
     assert row.channel is Channel.LINE and row.idempotency_key.startswith(f"daily:{home.id}:2026-06-02:")
     messages = row.payload["messages"]
     validate_messages(messages)  # what the real LINE API would accept
+    request = PushMessageRequest.from_dict({"to": row.recipient, "messages": messages})  # and line-bot-sdk parses
+    assert [type(m).__name__ for m in request.messages] == ["FlexMessage", "ImageMessage"]
     text = flex_texts(row.payload)
     kwh = float(np.sum(active_day(1.1)))
     assert f"{kwh:.1f} kWh" in text
