@@ -9,6 +9,7 @@ time has passed today. If yesterday's readings are not all in yet, it waits up t
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -52,7 +53,7 @@ def _readings_in(session: Session, home: Home, start: datetime, end: datetime) -
     ) or 0
 
 
-def _each_home(job: str, now: datetime, one: callable) -> int:  # type: ignore[valid-type]
+def _each_home(job: str, now: datetime, one: Callable[[Session, Home, datetime], int]) -> int:
     with session_scope() as s:
         ids = _watched_home_ids(s)
     sent = 0
