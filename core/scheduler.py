@@ -30,7 +30,9 @@ class JobSpec:
 
 def job_specs(settings: Settings) -> list[JobSpec]:
     """The jobs this service runs. Each area adds its own here."""
-    return []
+    from core.meters.pull import meter_jobs
+
+    return [*meter_jobs(settings)]
 
 
 def configure(scheduler: BaseScheduler, settings: Settings) -> BaseScheduler:
