@@ -316,3 +316,4 @@ def mark_arrivals(session: Session, latest: dict[int, datetime]) -> None:
             since = home.data_gap_since.isoformat()
             audit.record(session, ACTOR, "meters.data_gap_ended", home_id=home.id, since=since)
             home.data_gap_since = None
+    session.flush()

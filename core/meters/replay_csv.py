@@ -82,6 +82,8 @@ class ReplayCsvFile:
         if held is not None:
             if lines.truncated and not lines.last_line_complete:
                 held = RowError(held.line, "row cut off by a truncated file")
+            elif isinstance(held, RowError) and not lines.last_line_complete:
+                held = RowError(held.line, f"last row cut off, the file looks truncated ({held.reason})")
             yield held
         if lines.truncated:
             yield RowError(reader.line_num + 1, "file is truncated: the gzip stream ends early")

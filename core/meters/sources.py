@@ -52,14 +52,14 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 
 def read_head(path: Path, size: int = 4096) -> bytes:
-    """The first bytes of the (decompressed) file, for format sniffing."""
+    """The first bytes of the (decompressed) file, for format sniffing; works on cut-off gzip."""
     with path.open("rb") as raw:
-        start = raw.read(2)
-    opener = gzip.open if start == GZIP_MAGIC else open
+        data = raw.read(1 << 16)
+    if not data.startswith(GZIP_MAGIC):
+        return data[:size]
     try:
-        with opener(path, "rb") as fh:
-            return fh.read(size)
-    except (EOFError, OSError):
+        return zlib.decompressobj(wbits=31).decompress(data, size)
+    except zlib.error:
         return b""
 
 
