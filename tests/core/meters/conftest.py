@@ -129,7 +129,9 @@ def green_button(
     <link href="{base}/UsagePoint/1/MeterReading/1/IntervalBlock" rel="up"/>
     <content>
       <espi:IntervalBlock>
-        <espi:interval><espi:duration>{duration * len(readings)}</espi:duration><espi:start>{first}</espi:start></espi:interval>
+        <espi:interval>
+          <espi:duration>{duration * len(readings)}</espi:duration><espi:start>{first}</espi:start>
+        </espi:interval>
 {rows}
       </espi:IntervalBlock>
     </content>

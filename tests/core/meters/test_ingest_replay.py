@@ -116,7 +116,8 @@ def test_gzip_is_read_by_its_magic_and_a_truncated_one_keeps_its_good_rows(
     session: Session, clock: ManualClock, write_file: Callable, tmp_path: Path
 ) -> None:
     home = add_home(session, "MAC-A")
-    rows = [("MAC-A", f"2026-05-0{1 + i // 48}T{(i % 48) // 2:02d}:{(i % 2) * 30:02d}:00+09:00", "0.123") for i in range(96)]
+    times = [f"2026-05-0{1 + i // 48}T{(i % 48) // 2:02d}:{(i % 2) * 30:02d}:00+09:00" for i in range(96)]
+    rows = [("MAC-A", at, "0.123") for at in times]
     whole = write_file("plain-name.csv", replay_csv(rows), gz=True)
     assert detect_format(whole) == "replay"
     data = whole.read_bytes()
