@@ -284,7 +284,7 @@ def _stage_sqlite(conn: Connection, batch: dict[tuple[int, datetime], tuple[floa
     )
     conn.exec_driver_sql(f"DELETE FROM {STAGE}")
     # The exact text SQLAlchemy stores for a datetime, so keys compare equal.
-    to_db = MeterReading.__table__.c.interval_start.type.bind_processor(conn.dialect)
+    to_db = MeterReading.__table__.c.interval_start.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     assert to_db is not None
     rows = [(home_id, to_db(start), kwh, quality) for (home_id, start), (kwh, quality) in batch.items()]
     conn.exec_driver_sql(f"INSERT INTO {STAGE} VALUES (?, ?, ?, ?)", rows)  # type: ignore[arg-type]

@@ -82,10 +82,10 @@ def pull_simulated(session: Session, now: datetime) -> ImportResult:
             incapacitated_from=[incapacitated.get(h.meter_id) for h in homes],
         )
         times = [start + i * HALF_HOUR for i in range(values.shape[1])]
-        for home, row in zip(homes, values.tolist(), strict=True):
+        for home, row in zip(homes, values, strict=True):
             items.extend(
                 ReadingIn(home.meter_id, at, kwh, ReadingQuality.MEASURED, 0)
-                for at, kwh in zip(times, row, strict=True)
+                for at, kwh in zip(times, simulator.as_kwh(row), strict=True)
             )
     return ingest(session, items, now=now)
 

@@ -151,7 +151,12 @@ def simulate(
     values = simulate_many([seed], start, end, incapacitated_from=[incapacitated_from])[0]
     first = datetime.fromtimestamp(slot_index(start) * SLOT_SECONDS, UTC)
     step = timedelta(seconds=SLOT_SECONDS)
-    return [(first + i * step, float(v)) for i, v in enumerate(values)]
+    return [(first + i * step, v) for i, v in enumerate(as_kwh(values))]
+
+
+def as_kwh(values: np.ndarray) -> list[float]:
+    """float32 values as the 3-decimal floats a meter reports (0.085, not 0.08500000089)."""
+    return np.round(values.astype(np.float64), 3).tolist()
 
 
 def readings(

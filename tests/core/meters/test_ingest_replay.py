@@ -146,3 +146,13 @@ def test_data_arriving_ends_a_data_gap(session: Session, clock: ManualClock, wri
     assert home.last_reading_at == utc(2026, 5, 1, 0, 0)
     actions = session.scalars(select(AuditLog.action).where(AuditLog.home_id == home.id)).all()
     assert "meters.data_gap_ended" in actions
+
+
+def test_bulk_rows_match_rows_written_by_the_orm(session: Session, clock: ManualClock, write_file: Callable) -> None:
+    home = add_home(session, "MAC-A")
+    session.add(MeterReading(home_id=home.id, interval_start=utc(2026, 5, 1, 0, 0), kwh=0.219))
+    session.flush()
+    result = ingest(session, file_source(write_file("a.csv", replay_csv(GOOD[:2]))))
+    assert (result.inserted, result.unchanged) == (1, 1)
+    later = select(MeterReading.kwh).where(MeterReading.interval_start >= utc(2026, 5, 1, 0, 30))
+    assert session.scalars(later).all() == [0.241]
