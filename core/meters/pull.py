@@ -67,7 +67,7 @@ def pull_simulated(session: Session, now: datetime) -> ImportResult:
     """Simulate and ingest every half-hour each watched home has not received yet."""
     end = available_until(now)
     backfill_start = end - timedelta(days=BACKFILL_DAYS)
-    incapacitated = _incapacitated(session)
+    incapacitated = incapacitated_homes(session)
     groups: dict[datetime, list[Home]] = defaultdict(list)
     for home in session.scalars(select(Home).where(Home.status != HomeStatus.ENDED)):
         start = home.last_reading_at + HALF_HOUR if home.last_reading_at else backfill_start
@@ -90,14 +90,14 @@ def pull_simulated(session: Session, now: datetime) -> ImportResult:
     return ingest(session, items, now=now)
 
 
-def _incapacitated(session: Session) -> dict[str, datetime]:
+def incapacitated_homes(session: Session) -> dict[str, datetime]:
     state = session.get(MeterSourceCursor, SIMULATOR_SOURCE)
     if state is None:
         return {}
     return {meter: datetime.fromisoformat(at) for meter, at in (state.state or {}).get("incapacitated", {}).items()}
 
 
-def set_incapacitated(session: Session, meter_id: str, since: datetime | None) -> None:
+def setincapacitated_homes(session: Session, meter_id: str, since: datetime | None) -> None:
     """Make the simulated senior of ``meter_id`` stop moving from ``since`` (None: recover)."""
     state = session.get(MeterSourceCursor, SIMULATOR_SOURCE)
     if state is None:

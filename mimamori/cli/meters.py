@@ -84,3 +84,23 @@ def register(cli: click.Group) -> None:
         echo_errors(result)
         if result.rejected:
             sys.exit(1)
+
+    @meters.command("simulate-incapacity")
+    @click.argument("meter_id")
+    @click.option("--since", default=None, help="ISO 8601 time with offset (default: now)")
+    @click.option("--clear", is_flag=True, help="the simulated senior is up and about again")
+    def simulate_incapacity(meter_id: str, since: str | None, clear: bool) -> None:
+        """Demo: from SINCE the simulated senior of METER_ID does not get up (base load only)."""
+        from core import clock
+        from core.db import init_db, session_scope
+        from core.meters.pull import set_incapacitated
+        from core.meters.replay_csv import parse_aware
+
+        init_db()
+        try:
+            when = None if clear else (parse_aware(since) if since else clock.now())
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--since") from None
+        with session_scope() as session:
+            set_incapacitated(session, meter_id, when)
+        click.echo(f"{meter_id}: " + ("back to normal" if when is None else f"does not get up from {when.isoformat()}"))

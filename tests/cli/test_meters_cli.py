@@ -79,3 +79,16 @@ def test_pull_runs_the_configured_api(db: Engine, clock: ManualClock, settings: 
         assert code == 1 and "401" in err
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Home)) == 1
+
+
+def test_the_demo_switch_for_the_simulated_senior(db: Engine, clock: ManualClock) -> None:
+    from core.meters.pull import incapacitated_homes
+
+    code, out, _ = run("meters", "simulate-incapacity", "SIM-1", "--since", "2026-06-01T08:00:00+09:00")
+    assert code == 0 and "SIM-1" in out
+    with session_scope() as session:
+        assert incapacitated_homes(session) == {"SIM-1": utc(2026, 5, 31, 23, 0)}
+    assert run("meters", "simulate-incapacity", "SIM-1", "--clear")[0] == 0
+    with session_scope() as session:
+        assert incapacitated_homes(session) == {}
+    assert run("meters", "simulate-incapacity", "SIM-1", "--since", "tomorrow")[0] == 2
