@@ -97,7 +97,7 @@ def incapacitated_homes(session: Session) -> dict[str, datetime]:
     return {meter: datetime.fromisoformat(at) for meter, at in (state.state or {}).get("incapacitated", {}).items()}
 
 
-def setincapacitated_homes(session: Session, meter_id: str, since: datetime | None) -> None:
+def set_incapacitated(session: Session, meter_id: str, since: datetime | None) -> None:
     """Make the simulated senior of ``meter_id`` stop moving from ``since`` (None: recover)."""
     state = session.get(MeterSourceCursor, SIMULATOR_SOURCE)
     if state is None:
