@@ -122,6 +122,9 @@ def check_time(start: datetime, now: datetime) -> tuple[datetime, str | None]:
 
 
 def check_kwh(kwh: float) -> str | None:
+    """Why a value cannot be a half-hour's energy, or None."""
+    if kwh != kwh:
+        return "kwh is not a number"
     if kwh < 0:
         return f"negative kwh {kwh}"
     if kwh > MAX_KWH_PER_HALF_HOUR:
@@ -296,7 +299,8 @@ def delete_readings(session: Session, home_id: int) -> int:
 
 
 def mark_arrivals(session: Session, latest: dict[int, datetime]) -> None:
-    """Move each home's last_reading_at forward; a home whose data came back leaves its gap."""
+    """Move each home's ``last_reading_at`` (the START of the newest half-hour held) forward;
+    a home whose data came back (a reading at or after ``data_gap_since``) leaves its gap."""
     if not latest:
         return
     session.flush()

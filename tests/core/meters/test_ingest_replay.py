@@ -156,3 +156,16 @@ def test_bulk_rows_match_rows_written_by_the_orm(session: Session, clock: Manual
     assert (result.inserted, result.unchanged) == (1, 1)
     later = select(MeterReading.kwh).where(MeterReading.interval_start >= utc(2026, 5, 1, 0, 30))
     assert session.scalars(later).all() == [0.241]
+
+
+def test_values_no_meter_can_give_are_refused(session: Session, clock: ManualClock) -> None:
+    from core.meters.sources import ReadingIn
+
+    add_home(session, "MAC-A")
+    start = utc(2026, 5, 1, 0, 0)
+    items = [ReadingIn("MAC-A", start, float("nan"), ReadingQuality.MEASURED, 1)]
+    items.append(ReadingIn("MAC-A", start, float("inf"), ReadingQuality.MEASURED, 2))
+    items.append(ReadingIn("MAC-A", start, 50.0, ReadingQuality.MEASURED, 3))  # the limit itself is possible
+    result = ingest(session, items)
+    assert [(e.line, e.reason.split(" ")[0]) for e in result.errors] == [(1, "kwh"), (2, "impossible")]
+    assert result.inserted == 1
