@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +26,9 @@ from core.meters.ingest import ImportResult, ingest
 from core.meters.sources import ReadingIn
 from core.models import Home, MeterSourceCursor
 from core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from core.scheduler import JobSpec
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +130,7 @@ def refresh_job() -> None:
     log.info("home statuses: %s", counts)
 
 
-def meter_jobs(settings: Settings) -> list:  # list[JobSpec]; typed loosely to keep core.scheduler import-free here
+def meter_jobs(settings: Settings) -> list[JobSpec]:
     """This area's scheduled jobs: pull every 30 minutes, refresh readiness and gaps every 15."""
     from core.scheduler import JobSpec
 

@@ -82,7 +82,11 @@ def simulate_many(
     *,
     incapacitated_from: Sequence[datetime | None] | None = None,
 ) -> np.ndarray:
-    """kWh per half-hour, shape [homes, half-hours from ``start`` to ``end``) (float32)."""
+    """kWh per half-hour, shape [homes, half-hours from ``start`` to ``end``) (float32).
+
+    Intermediates are float64 [homes, half-hours]: for 100,000 homes ask a day or a week
+    at a time (values do not depend on the range asked, so chunks join seamlessly).
+    """
     first, last = slot_index(start), slot_index(end)
     slots = np.arange(first, max(first, last), dtype=np.int64)
     seed_arr = (np.asarray(seeds, dtype=np.int64).astype(np.uint64) & _MASK).reshape(-1, 1)

@@ -103,3 +103,11 @@ def test_the_demo_senior_who_does_not_get_up(session: Session, clock: ManualCloc
     ).all()
     assert len(rows) == 16  # 23:00 to 06:30 UTC: ended at least an hour before 08:00
     assert max(kwh for _, kwh in rows) < 0.15
+
+
+def test_the_scheduler_pulls_the_configured_source_and_refreshes_statuses(settings) -> None:
+    from core.scheduler import job_specs
+
+    assert [j.name for j in job_specs(settings)] == ["meters.pull", "meters.refresh_statuses"]
+    none = settings.model_copy(update={"meter_source": "none"})
+    assert [j.name for j in job_specs(none)] == ["meters.refresh_statuses"]
