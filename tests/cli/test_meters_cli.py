@@ -92,3 +92,13 @@ def test_the_demo_switch_for_the_simulated_senior(db: Engine, clock: ManualClock
     with session_scope() as session:
         assert incapacitated_homes(session) == {}
     assert run("meters", "simulate-incapacity", "SIM-1", "--since", "tomorrow")[0] == 2
+
+
+def test_pull_with_the_embedded_simulator(db: Engine, clock: ManualClock, settings: Settings) -> None:
+    settings.meter_source = "simulator"
+    with session_scope() as session:
+        add_home(session, "SIM-CLI")
+    code, out, _ = run("meters", "pull")
+    assert code == 0 and "pull (simulator): inserted 2880" in out
+    code, out, _ = run("meters", "pull")
+    assert code == 0 and "inserted 0, revised 0, unchanged 0" in out
