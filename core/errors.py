@@ -35,3 +35,11 @@ class AccessDenied(MimamoriError):
 
 class StaleClaim(MimamoriError):
     """A worker's fencing token is older than the row's: another run already moved it."""
+
+
+class MeterApiError(MimamoriError):
+    """The retailer's meter-data API refused us or kept failing; ``status`` is its HTTP code (0: no answer)."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 00:24:22.404025
+Create Date: 2026-11-25 00:40:38.173161
 """
 
 from __future__ import annotations
@@ -55,6 +55,21 @@ def upgrade() -> None:
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_conversation_state')),
     sa.UniqueConstraint('chat_id', name=op.f('uq_conversation_state_chat_id'))
+    )
+    op.create_table('meter_reading',
+    sa.Column('home_id', sa.Integer(), nullable=False),
+    sa.Column('interval_start', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('kwh', sa.Float(), nullable=False),
+    sa.Column('quality', sa.Enum('measured', 'revised', 'estimated', name='readingquality', native_enum=False, length=32), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('home_id', 'interval_start', name=op.f('pk_meter_reading'))
+    )
+    op.create_table('meter_source_cursor',
+    sa.Column('source', sa.String(length=64), nullable=False),
+    sa.Column('cursor', sa.String(length=512), nullable=True),
+    sa.Column('state', sa.JSON(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('source', name=op.f('pk_meter_source_cursor'))
     )
     op.create_table('watcher',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -190,15 +205,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['home_id'], ['home.id'], name=op.f('fk_invite_home_id_home'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_invite')),
     sa.UniqueConstraint('code_hash', name=op.f('uq_invite_code_hash'))
-    )
-    op.create_table('meter_reading',
-    sa.Column('home_id', sa.Integer(), nullable=False),
-    sa.Column('interval_start', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('kwh', sa.Float(), nullable=False),
-    sa.Column('quality', sa.Enum('measured', 'revised', 'estimated', name='readingquality', native_enum=False, length=32), nullable=False),
-    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['home_id'], ['home.id'], name=op.f('fk_meter_reading_home_id_home'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('home_id', 'interval_start', name=op.f('pk_meter_reading'))
     )
     op.create_table('pause',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -344,7 +350,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_pause_home_id'))
 
     op.drop_table('pause')
-    op.drop_table('meter_reading')
     op.drop_table('invite')
     with op.batch_alter_table('incident', schema=None) as batch_op:
         batch_op.drop_index('uq_incident_open_home_kind', sqlite_where=sa.text('closed_at IS NULL'), postgresql_where=sa.text('closed_at IS NULL'))
@@ -365,6 +370,8 @@ def downgrade() -> None:
 
     op.drop_table('webhook_event')
     op.drop_table('watcher')
+    op.drop_table('meter_source_cursor')
+    op.drop_table('meter_reading')
     op.drop_table('conversation_state')
     op.drop_table('building')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "mimamori.cli.serve",
     "mimamori.cli.graph",
     "mimamori.cli.reports",
+    "mimamori.cli.meters",
 )
 
 
