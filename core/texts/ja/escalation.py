@@ -1,17 +1,17 @@
 TEXTS: dict[str, str] = {
     # to the resident
     "escalation.voice_script": (
-        "{name}さん、こんにちは。みまもりサービスです。今日は電気のご使用がいつもと違うようでしたので、"
+        "{name}、こんにちは。みまもりサービスです。今日は電気のご使用がいつもと違うようでしたので、"
         "念のためお電話いたしました。お元気でしたら、電話の1を押してください。"
     ),
     "escalation.voice_thanks": "ありがとうございます。ご無事を確認いたしました。ご家族にもお伝えします。失礼いたします。",
     "escalation.voice_no_input": "お返事を確認できませんでした。のちほど、もう一度おかけします。失礼いたします。",
     "escalation.sms_checkin": (
-        "{name}さん、みまもりサービスです。お変わりありませんか。お元気でしたら{minutes}分以内に"
+        "{name}、みまもりサービスです。お変わりありませんか。お元気でしたら{minutes}分以内に"
         "こちらを開いて「大丈夫です」を押してください。{url}"
     ),
     "escalation.line_checkin": (
-        "{name}さん、こんにちは。みまもりサービスです。お変わりありませんか？お元気でしたら「OK」を押してください。"
+        "{name}、こんにちは。みまもりサービスです。お変わりありませんか？お元気でしたら「OK」を押してください。"
     ),
     "escalation.line_checkin_ok": "OK",
     "escalation.line_checkin_thanks": "お返事ありがとうございます。ご無事をご家族にお伝えしました。",
@@ -24,7 +24,7 @@ TEXTS: dict[str, str] = {
         "お手数ですが、ご家族へ直接ご連絡ください。"
     ),
     # to the family
-    "escalation.alert_title": "{name}さんのご様子の確認をお願いします",
+    "escalation.alert_title": "{name}のご様子の確認をお願いします",
     "escalation.alert_kind.no_wake": "いつもの起きる時間を過ぎても、電気の使用が始まっていません。",
     "escalation.alert_kind.inactivity": "長い時間、電気の使用がほとんどありません。",
     "escalation.alert_kind.flat_usage": "電気の使われ方に、いつものような変化がありません。",
@@ -39,9 +39,9 @@ TEXTS: dict[str, str] = {
     "escalation.call_button": "電話する",
     "escalation.graph_button": "グラフを見る",
     "escalation.safe_button": "無事でした",
-    "escalation.email_subject": "【みまもり】{name}さんのご様子の確認をお願いします",
+    "escalation.email_subject": "【みまもり】{name}のご様子の確認をお願いします",
     "escalation.email_ack_link": "対応していただける場合は、こちらを開いてください（ほかの方にお伝えします）: {url}",
-    "escalation.ack_page_question": "{name}さんの件、対応していただけますか？押すと、ほかの方にもお伝えします。",
+    "escalation.ack_page_question": "{name}の件、対応していただけますか？押すと、ほかの方にもお伝えします。",
     "escalation.ack_page_done": "ありがとうございます。ほかの方にも、対応していただけることをお伝えしました。",
     "escalation.ack_page_already": "この件は、すでに対応が始まっているか、終わっています。ありがとうございます。",
     # to the landlord group and the dispatch partner
@@ -51,17 +51,17 @@ TEXTS: dict[str, str] = {
     "escalation.dispatch_subject": "【みまもり】駆けつけのご依頼（{unit}）",
     "escalation.dispatch_body": "駆けつけをお願いいたします。\n住所: {address}\n状況: {summary}\n受付番号: {incident}",
     # telling the others
-    "escalation.ack_notice": "{who}さんが対応してくださることになりました。ありがとうございます。",
-    "escalation.usage_seen_notice": "{name}さんのお宅で電気の使用が確認されました。ご無事と思われます。ご安心ください。",
-    "escalation.resident_ok_notice": "{name}さんご本人から「大丈夫」とのお返事がありました。ご安心ください。",
-    "escalation.closed_safe_notice": "{who}さんが、{name}さんのご無事を確認してくださいました。",
-    "escalation.closed_false_alarm_notice": "{who}さんから、今回のお知らせは心配のないものだったとご連絡がありました。",
+    "escalation.ack_notice": "{who}が対応してくださることになりました。ありがとうございます。",
+    "escalation.usage_seen_notice": "{name}のお宅で電気の使用が確認されました。ご無事と思われます。ご安心ください。",
+    "escalation.resident_ok_notice": "{name}ご本人から「大丈夫」とのお返事がありました。ご安心ください。",
+    "escalation.closed_safe_notice": "{who}が、{name}のご無事を確認してくださいました。",
+    "escalation.closed_false_alarm_notice": "{who}から、今回のお知らせは心配のないものだったとご連絡がありました。",
     # notices (not emergencies)
-    "escalation.notice.over_usage": "{name}さんのお宅で、今日の電気の使用量がいつもより多くなっています。",
-    "escalation.notice.usage_resumed": "{name}さんのお宅で、電気の使用が始まりました。",
+    "escalation.notice.over_usage": "{name}のお宅で、今日の電気の使用量がいつもより多くなっています。",
+    "escalation.notice.usage_resumed": "{name}のお宅で、電気の使用が始まりました。",
     "escalation.notice.data_gap": (
-        "{name}さんのお宅の電力データが届いていないため、いまは見守りが十分にできません。届き次第、再開します。"
+        "{name}のお宅の電力データが届いていないため、いまは見守りが十分にできません。届き次第、再開します。"
     ),
-    "escalation.notice.night_activity": "{name}さんのお宅で、おやすみの時間を過ぎても電気が使われています。",
-    "escalation.notice_subject": "【みまもり】{name}さんのお知らせ",
+    "escalation.notice.night_activity": "{name}のお宅で、おやすみの時間を過ぎても電気が使われています。",
+    "escalation.notice_subject": "【みまもり】{name}のお知らせ",
 }
