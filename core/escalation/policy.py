@@ -65,7 +65,7 @@ def _check_param(kind: str, name: str, spec: Param, value: Any) -> Any:
         raise ValidationError("escalation.policy_bad_value", f"{kind}.{name} must be a whole number", step=kind)
     if spec.type is str and not isinstance(value, str):
         raise ValidationError("escalation.policy_bad_value", f"{kind}.{name} must be text", step=kind)
-    if spec.low is not None and value < spec.low or spec.high is not None and value > spec.high:
+    if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
         raise ValidationError(
             "escalation.policy_out_of_range", f"{kind}.{name} must be {spec.low}..{spec.high}", step=kind
         )

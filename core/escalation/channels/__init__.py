@@ -8,7 +8,7 @@ Twilio SMS and voice (the twilio client, pointed at the local fake in dev), SMTP
 from __future__ import annotations
 
 from core.enums import Channel
-from core.escalation.channels.base import OutgoingMessage, SendResult, Sender
+from core.escalation.channels.base import OutgoingMessage, Sender, SendResult
 from core.settings import Settings
 
 

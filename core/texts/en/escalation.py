@@ -10,7 +10,9 @@ TEXTS: dict[str, str] = {
         "{name}, this is mimamori. Are you doing well? If you are fine, please open this link within "
         "{minutes} minutes and press \"I'm fine\". {url}"
     ),
-    "escalation.line_checkin": "Hello {name}, this is mimamori. Are you doing well? If you are fine, please tap \"OK\".",
+    "escalation.line_checkin": (
+        "Hello {name}, this is mimamori. Are you doing well? If you are fine, please tap \"OK\"."
+    ),
     "escalation.line_checkin_ok": "OK",
     "escalation.line_checkin_thanks": "Thank you for answering. We have let your family know you are fine.",
     "escalation.checkin_page_title": "mimamori safety check",
