@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 
+from bot.checkin_pages import register_checkin
+from bot.twilio_routes import register_twilio
 from core.db import init_db
 from core.settings import Settings, get_settings
 
@@ -21,6 +23,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_db(settings)
     register_health(app)
     register_dev_tools(app, settings)
+    register_twilio(app)
+    register_checkin(app)
     return app
 
 

@@ -30,7 +30,13 @@ class JobSpec:
 
 def job_specs(settings: Settings) -> list[JobSpec]:
     """The jobs this service runs. Each area adds its own here."""
-    return []
+    from core.escalation.dispatcher import dispatch_due
+    from core.escalation.engine import tick
+
+    return [
+        JobSpec("escalation_tick", tick, 15),
+        JobSpec("outbox_dispatch", dispatch_due, 5),
+    ]
 
 
 def configure(scheduler: BaseScheduler, settings: Settings) -> BaseScheduler:

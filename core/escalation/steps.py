@@ -135,6 +135,8 @@ def alert_family(ctx: StepContext) -> StepResult:
     for channel, target in routes(watcher, link, ctx.now) or []:
         if channel is Channel.LINE:
             payload = messages.family_alert_line(ctx.incident, ctx.home, lang, name, told, ctx.settings)
+            email = messages.family_alert_email(ctx.incident, ctx.home, lang, name, told, watcher.id, ctx.settings)
+            payload["fallback"] = {"subject": email["subject"], "text": email["text"]}
         elif channel is Channel.EMAIL:
             payload = messages.family_alert_email(ctx.incident, ctx.home, lang, name, told, watcher.id, ctx.settings)
         else:
