@@ -10,6 +10,7 @@ rolled back exactly as if the process had died.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 
 POINTS = (
     "engine.before_commit",
@@ -26,6 +27,15 @@ class SimulatedCrash(BaseException):
 
 _armed: dict[str, int] = {}
 _lock = threading.Lock()
+reached: Counter[str] = Counter()  # filled while counting (tests size their crash loops with it)
+_counting = False
+
+
+def count(on: bool) -> None:
+    global _counting
+    with _lock:
+        reached.clear()
+        _counting = on
 
 
 def arm(point: str, skip: int = 0) -> None:
@@ -37,14 +47,18 @@ def arm(point: str, skip: int = 0) -> None:
 
 
 def disarm() -> None:
+    global _counting
     with _lock:
         _armed.clear()
+        _counting = False
 
 
 def checkpoint(point: str) -> None:
-    if not _armed:
+    if not _armed and not _counting:
         return
     with _lock:
+        if _counting:
+            reached[point] += 1
         if point not in _armed:
             return
         if _armed[point] > 0:
