@@ -129,7 +129,8 @@ def close(
     audit.record(
         session, actor, "incident_closed", home_id=incident.home_id, incident_id=incident.id, reason=reason.value
     )
-    notices.stop_pending(session, incident)
+    if reason is not CloseReason.NOTICE:  # a notice closes right after writing its messages: keep them
+        notices.stop_pending(session, incident)
     if (text_key := notices.CLOSE_NOTICES.get(reason)) is not None:
         notices.tell_alerted(session, incident, f"close_{reason.value}", text_key, who=who,
                              except_watcher_id=watcher_id)
