@@ -54,13 +54,16 @@ class StepContext:
     index: int
     now: datetime
     settings: Settings
+    known_attempts: list[EscalationAttempt] | None = None  # prefetched for a batch by the engine
 
     @property
     def lang(self) -> str:
         return normalize_language((self.incident.policy_snapshot or {}).get("language"))
 
     def attempts(self) -> list[EscalationAttempt]:
-        return attempts_of_step(self.session, self.incident.id, self.index)
+        if self.known_attempts is None:
+            self.known_attempts = attempts_of_step(self.session, self.incident.id, self.index)
+        return list(self.known_attempts)
 
     def send(self, channel: Channel, target: str, payload_for: Callable[[EscalationAttempt], dict[str, Any]],
              attempt_no: int = 1, watcher_id: int | None = None) -> EscalationAttempt:
@@ -69,7 +72,9 @@ class StepContext:
                               channel, target, self.now, watcher_id)
         outbox.enqueue(self.session, channel=channel, recipient=target, payload=payload_for(attempt),
                        key=f"inc:{self.incident.id}:attempt:{attempt.id}", home_id=self.home.id,
-                       incident_id=self.incident.id, attempt_id=attempt.id)
+                       incident_id=self.incident.id, attempt_id=attempt.id, fresh_key=True)
+        if self.known_attempts is not None:
+            self.known_attempts.append(attempt)
         return attempt
 
 
