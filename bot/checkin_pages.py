@@ -10,15 +10,12 @@ from typing import Any
 
 from flask import Flask, render_template_string
 
-from core import links
 from core.db import session_scope
 from core.errors import AccessDenied
-from core.escalation import checkin
-from core.escalation.messages import ACK_LINK_TTL, resident_name
-from core.incidents import acknowledge
-from core.models import Home, Incident, Watcher
 from core.settings import Settings
 from core.texts import normalize_language, t
+
+# Handlers import core.escalation (models, twilio) on first use, so the web app starts fast.
 
 PAGE = """<!doctype html>
 <html lang="{{ lang }}"><head><meta charset="utf-8">
@@ -45,6 +42,9 @@ def register_checkin(app: Flask) -> None:
 
     @app.get("/checkin/<token>")
     def checkin_page(token: str) -> Any:
+        from core.escalation import checkin
+        from core.models import Incident
+
         with session_scope() as s:
             try:
                 row = checkin.open_token(s, token)
@@ -56,6 +56,8 @@ def register_checkin(app: Flask) -> None:
 
     @app.post("/checkin/<token>")
     def checkin_confirm(token: str) -> Any:
+        from core.escalation import checkin
+
         with session_scope() as s:
             try:
                 incident = checkin.confirm_token(s, token)
@@ -64,7 +66,11 @@ def register_checkin(app: Flask) -> None:
             lang = normalize_language((incident.policy_snapshot or {}).get("language"))
         return _page(lang, t("escalation.checkin_thanks", lang))
 
-    def _ack_target(s: Any, token: str) -> tuple[Incident, Watcher, str]:
+    def _ack_target(s: Any, token: str) -> tuple[Any, Any, str]:
+        from core import links
+        from core.escalation.messages import ACK_LINK_TTL
+        from core.models import Incident, Watcher
+
         claims = links.verify(token, "ack", ACK_LINK_TTL, settings)
         incident, watcher = s.get(Incident, claims.get("i")), s.get(Watcher, claims.get("w"))
         if incident is None or watcher is None:
@@ -73,6 +79,9 @@ def register_checkin(app: Flask) -> None:
 
     @app.get("/ack/<token>")
     def ack_page(token: str) -> Any:
+        from core.escalation.messages import resident_name
+        from core.models import Home
+
         with session_scope() as s:
             try:
                 incident, _watcher, lang = _ack_target(s, token)
@@ -86,6 +95,8 @@ def register_checkin(app: Flask) -> None:
 
     @app.post("/ack/<token>")
     def ack_confirm(token: str) -> Any:
+        from core.incidents import acknowledge
+
         with session_scope() as s:
             try:
                 incident, watcher, lang = _ack_target(s, token)

@@ -11,16 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, request
-from twilio.request_validator import RequestValidator
 
 from core.db import session_scope
-from core.escalation import messages, voice
-from core.models import EscalationAttempt, Incident
 from core.settings import Settings
+
+# The handlers import core.escalation (models, twilio) on first use, so the web app starts fast.
 
 
 def _verified_form(settings: Settings) -> dict[str, str]:
     """The callback's form if Twilio signed it for this exact public URL; otherwise 403."""
+    from twilio.request_validator import RequestValidator
+
     path = request.full_path.rstrip("?")
     url = f"{settings.base_url}{path}"
     form = request.form.to_dict()
@@ -45,6 +46,8 @@ def register_twilio(app: Flask) -> None:
 
     @bp.post("/voice/status")
     def call_status() -> Any:
+        from core.escalation import voice
+
         form = _verified_form(settings)
         with session_scope() as s:
             voice.record_call_event(s, _attempt_id(), form.get("CallSid", ""), status=form.get("CallStatus"))
@@ -52,6 +55,8 @@ def register_twilio(app: Flask) -> None:
 
     @bp.post("/voice/amd")
     def call_amd() -> Any:
+        from core.escalation import voice
+
         form = _verified_form(settings)
         with session_scope() as s:
             voice.record_call_event(s, _attempt_id(), form.get("CallSid", ""), answered_by=form.get("AnsweredBy"))
@@ -59,6 +64,9 @@ def register_twilio(app: Flask) -> None:
 
     @bp.post("/voice/gather")
     def call_gather() -> Any:
+        from core.escalation import messages, voice
+        from core.models import EscalationAttempt, Incident
+
         form = _verified_form(settings)
         with session_scope() as s:
             outcome = voice.record_call_event(s, _attempt_id(), form.get("CallSid", ""), digits=form.get("Digits"))
@@ -71,6 +79,8 @@ def register_twilio(app: Flask) -> None:
 
     @bp.post("/sms/status")
     def sms_status() -> Any:
+        from core.escalation import voice
+
         form = _verified_form(settings)
         with session_scope() as s:
             voice.record_sms_status(s, _attempt_id(), form.get("MessageSid", ""), form.get("MessageStatus", ""))
