@@ -36,8 +36,8 @@ def open_emergency(home: Home, kind: IncidentKind = IncidentKind.NO_WAKE, **evid
     with session_scope() as s:
         h = s.get(Home, home.id)
         assert h is not None
-        incident = open_incident(s, h, kind, window_start=clock.now() - timedelta(hours=2),
-                                 evidence=evidence or {"last_activity_at": (clock.now() - timedelta(hours=10)).isoformat()})
+        evidence = evidence or {"last_activity_at": (clock.now() - timedelta(hours=10)).isoformat()}
+        incident = open_incident(s, h, kind, window_start=clock.now() - timedelta(hours=2), evidence=evidence)
         assert incident is not None
         return incident.id
 
@@ -100,7 +100,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[Any] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd API)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         from email import message_from_bytes, policy
 
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))

@@ -80,7 +80,9 @@ def test_no_answer_within_the_time_alerts_the_family(make_home, make_watcher, cl
     assert "SMS" in repr(fake_line.state.messages_to(watcher.line_user_id))
 
 
-@pytest.mark.parametrize("text", ["OK", "ok", "ＯＫ", "大丈夫", "大丈夫です", "はい", "元気", "元気です！", " ok ", "げんきだよ"])
+@pytest.mark.parametrize(
+    "text", ["OK", "ok", "ＯＫ", "大丈夫", "大丈夫です", "はい", "元気", "元気です！", " ok ", "げんきだよ"]
+)
 def test_ok_replies(text: str) -> None:
     assert is_ok_reply(text)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
 
 from sqlalchemy import select
 
@@ -66,9 +67,9 @@ def test_a_watcher_closes_as_false_alarm_and_it_is_kept(make_home, make_watcher,
 
 
 class _Partner(BaseHTTPRequestHandler):
-    received: list = []
+    received: ClassVar[list] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         _Partner.received.append((self.headers["Idempotency-Key"], json.loads(body)))
         self.send_response(200)
