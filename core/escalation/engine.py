@@ -47,15 +47,19 @@ def _claim(session: Session, limit: int, incident_id: int | None = None) -> list
 
 
 def _fence(session: Session, incident: Incident) -> None:
-    """Compare-and-set the fencing token; StaleClaim if another run got there first."""
+    """Compare-and-set the fencing token (and move OPEN to ESCALATING in the same statement);
+    StaleClaim if another run got there first."""
     seen = incident.fence
+    state = IncidentState.ESCALATING if incident.state is IncidentState.OPEN else incident.state
     result = session.execute(
-        update(Incident).where(Incident.id == incident.id, Incident.fence == seen).values(fence=seen + 1)
+        update(Incident).where(Incident.id == incident.id, Incident.fence == seen)
+        .values(fence=seen + 1, state=state)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise StaleClaim(f"incident {incident.id} moved past fence {seen}")
     set_committed_value(incident, "fence", seen + 1)
+    set_committed_value(incident, "state", state)
 
 
 def run_step(session: Session, incident: Incident, settings: Settings | None = None,
@@ -76,8 +80,6 @@ def run_step(session: Session, incident: Incident, settings: Settings | None = N
     step = steps[incident.step_index]
     home = session.get(Home, incident.home_id)
     assert home is not None
-    if incident.state is IncidentState.OPEN:
-        incident.state = IncidentState.ESCALATING
     ctx = StepContext(session, incident, home, step, incident.step_index, now, settings, known_attempts)
     result = STEPS[step["kind"]](ctx)
     audit.record(session, "escalation", "step_run", home_id=home.id, incident_id=incident.id,
