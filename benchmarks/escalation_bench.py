@@ -16,7 +16,7 @@ import time
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
 from core import clock, db, migrate
@@ -73,6 +73,8 @@ def main() -> None:
                 open_incident(s, home, IncidentKind.NO_WAKE, window_start=clock.now() - timedelta(hours=2),
                               evidence={})
 
+        statements = [0]
+        event.listen(db.get_engine(), "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
         start = time.perf_counter()
         if args.profile:
             import cProfile
@@ -80,6 +82,7 @@ def main() -> None:
             cProfile.runctx("engine.tick(limit=10_000, settings=settings)", globals(), locals(), sort="tottime")
         _parallel(args.workers, lambda: engine.tick(limit=10_000, settings=settings))
         stepped = time.perf_counter() - start
+        step_statements = statements[0]
         fake = RecordingSender()
         channels = {c: fake for c in Channel}
 
@@ -89,6 +92,7 @@ def main() -> None:
 
         _parallel(args.workers, drain)
         total = time.perf_counter() - start
+        dispatch_statements = statements[0] - step_statements
         with db.session_scope() as s:
             attempts = s.scalar(select(func.count(EscalationAttempt.id)))
             sent = s.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.state == OutboxState.SENT))
@@ -96,6 +100,8 @@ def main() -> None:
         print(f"incidents: {n}, workers: {args.workers}")
         print(f"first step run for all (attempt + outbox row written): {stepped:.2f} s")
         print(f"... and every call handed to the channel (dispatcher): {total:.2f} s")
+        print(f"SQL statements per incident: {step_statements / n:.1f} (step), "
+              f"{dispatch_statements / n:.1f} (dispatch) — machine-independent")
         print(f"attempts: {attempts}, outbox sent: {sent}, sends: {len(fake.sent)}, duplicates: {dupes}")
         assert attempts == n and sent == n and len(fake.sent) == n and dupes == 0
     finally:

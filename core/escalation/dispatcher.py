@@ -6,7 +6,8 @@
    already have gone out (Twilio is then asked first; LINE answers a repeated retry key
    with 409; email repeats its Message-ID).
 2. Send outside any transaction, every call with a timeout.
-3. Record the outcome in a second transaction, only if the row was not re-claimed.
+3. Record the outcomes (a group at a time) in a second transaction, only for rows that
+   were not re-claimed meanwhile.
 
 A crash between any two of these leaves the row leased; when the lease ends it is
 claimed again and the idempotency key makes the repeat harmless.
@@ -15,6 +16,7 @@ claimed again and the idempotency key makes the repeat harmless.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -36,6 +38,8 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = timedelta(minutes=30)
+FINISH_EVERY = 20  # outcomes recorded per transaction
+FINISH_AFTER_SECONDS = 20.0  # ... or sooner, well inside the lease
 
 _channels: tuple[int, dict[Channel, Sender]] | None = None
 
@@ -91,8 +95,20 @@ def render(message: OutgoingMessage, settings: Settings) -> OutgoingMessage:
 
 def _row(session: Session, job: Job) -> OutboxMessage | None:
     """The row, if this job still owns it (nobody claimed it again since)."""
-    row = session.get(OutboxMessage, job.row_id, with_for_update=True if is_postgres(session) else None)
+    row = session.get(OutboxMessage, job.row_id)  # loaded (and locked) by _load_for_finish
     return row if row is not None and row.attempts == job.fence else None
+
+
+def _load_for_finish(session: Session, jobs: list[Job]) -> list[object]:
+    """Lock the group's rows and load their attempts in two queries; the caller keeps the list
+    (the identity map holds objects only weakly)."""
+    stmt = select(OutboxMessage).where(OutboxMessage.id.in_([j.row_id for j in jobs]))
+    if is_postgres(session):
+        stmt = stmt.with_for_update()
+    rows = list(session.scalars(stmt))
+    attempt_ids = [r.attempt_id for r in rows if r.attempt_id]
+    attempts = list(session.scalars(select(EscalationAttempt).where(EscalationAttempt.id.in_(attempt_ids))))
+    return [*rows, *attempts]
 
 
 def _sent(session: Session, job: Job, result: SendResult) -> None:
@@ -154,14 +170,18 @@ def _quota_exhausted(session: Session, job: Job, exc: QuotaExhausted) -> None:
                        incident_id=row.incident_id, attempt_id=row.attempt_id)
 
 
-def _finish(job: Job, outcome: SendResult | DeliveryError) -> None:
+def _finish(done: list[tuple[Job, SendResult | DeliveryError]]) -> None:
+    """Record a group of outcomes in one transaction (fewer commits; a crash before it only
+    means those sends are repeated, which their idempotency keys make harmless)."""
     with session_scope() as session:
-        if isinstance(outcome, SendResult):
-            _sent(session, job, outcome)
-        elif isinstance(outcome, QuotaExhausted):
-            _quota_exhausted(session, job, outcome)
-        else:
-            _failed(session, job, outcome)
+        _keep = _load_for_finish(session, [job for job, _ in done])
+        for job, outcome in done:
+            if isinstance(outcome, SendResult):
+                _sent(session, job, outcome)
+            elif isinstance(outcome, QuotaExhausted):
+                _quota_exhausted(session, job, outcome)
+            else:
+                _failed(session, job, outcome)
 
 
 def dispatch_due(limit: int = 100, channels: dict[Channel, Sender] | None = None,
@@ -172,6 +192,8 @@ def dispatch_due(limit: int = 100, channels: dict[Channel, Sender] | None = None
     with session_scope() as session:
         jobs = _claim(session, limit)
     sent = 0
+    done: list[tuple[Job, SendResult | DeliveryError]] = []
+    started = time.monotonic()
     for job in jobs:
         outcome: SendResult | DeliveryError
         if job.known_provider_id:
@@ -186,9 +208,15 @@ def dispatch_due(limit: int = 100, channels: dict[Channel, Sender] | None = None
                 log.exception("outbox %s: unexpected error while sending", job.row_id)
                 outcome = RetryLater(f"unexpected: {type(exc).__name__}")
             checkpoint("dispatch.after_send")
-        _finish(job, outcome)
-        checkpoint("dispatch.after_commit")
+        done.append((job, outcome))
         sent += isinstance(outcome, SendResult)
+        if len(done) >= FINISH_EVERY or time.monotonic() - started > FINISH_AFTER_SECONDS:
+            _finish(done)
+            checkpoint("dispatch.after_commit")
+            done, started = [], time.monotonic()
+    if done:
+        _finish(done)
+        checkpoint("dispatch.after_commit")
     return sent
 
 
