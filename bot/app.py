@@ -10,6 +10,8 @@ from flask import Flask, jsonify
 
 from bot.graph_routes import register_graphs
 from bot.pages import register_pages
+from bot.checkin_pages import register_checkin
+from bot.twilio_routes import register_twilio
 from core.db import init_db
 from core.settings import Settings, get_settings
 
@@ -25,6 +27,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_dev_tools(app, settings)
     register_graphs(app)
     register_pages(app)
+    register_twilio(app)
+    register_checkin(app)
     return app
 
 

@@ -43,3 +43,21 @@ class MeterApiError(MimamoriError):
     def __init__(self, message: str, status: int = 0) -> None:
         super().__init__(message)
         self.status = status
+class DeliveryError(MimamoriError):
+    """A channel could not deliver a message; subclasses say whether to try again."""
+
+
+class RetryLater(DeliveryError):
+    """A transient failure (rate limit, timeout, 5xx): the dispatcher retries with backoff."""
+
+    def __init__(self, reason: str, after_seconds: float | None = None) -> None:
+        super().__init__(reason)
+        self.after_seconds = after_seconds
+
+
+class PermanentFailure(DeliveryError):
+    """The provider refused the message for good (bad number, blocked, invalid payload)."""
+
+
+class QuotaExhausted(DeliveryError):
+    """LINE's monthly message quota is used up: the recipient must be reached another way."""

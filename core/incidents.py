@@ -15,8 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit, clock
+from core.db import is_postgres
 from core.enums import EMERGENCY_KINDS, CloseReason, IncidentKind, IncidentState
 from core.models import Home, Incident
+
+
+def _lock(session: Session, incident: Incident) -> None:
+    """Re-read the incident under a row lock (PostgreSQL), so two doors never race."""
+    session.flush()
+    session.refresh(incident, with_for_update=True if is_postgres(session) else None)
 
 
 def open_incident(
@@ -68,11 +75,15 @@ def open_incidents_of(session: Session, home_id: int) -> list[Incident]:
 def acknowledge(
     session: Session, incident: Incident, who: str, source: str, *, watcher_id: int | None = None
 ) -> bool:
-    """Someone took it. Stops every pending step. Returns False if it was already taken or closed.
+    """Someone took it. Stops every pending step and tells the others who took it (outbox,
+    same transaction). Returns False if it was already taken or closed.
 
     ``who`` is how others will be told (a display label, never a phone number);
     ``source`` is the channel: line, line_group, voice, sms_link, email_link, resident_line, admin.
     """
+    from core.escalation import notices
+
+    _lock(session, incident)
     if incident.closed_at is not None or incident.acknowledged_at is not None:
         return False
     now = clock.now()
@@ -86,11 +97,28 @@ def acknowledge(
         session, f"{source}:{watcher_id or '-'}", "incident_acknowledged", home_id=incident.home_id,
         incident_id=incident.id,
     )
+    notices.stop_pending(session, incident)
+    notices.tell_alerted(session, incident, "ack", "escalation.ack_notice", who=who, except_watcher_id=watcher_id)
     return True
 
 
-def close(session: Session, incident: Incident, reason: CloseReason, actor: str) -> bool:
-    """Close for good. States never move backwards; closing twice does nothing."""
+def close(
+    session: Session,
+    incident: Incident,
+    reason: CloseReason,
+    actor: str,
+    *,
+    who: str | None = None,
+    watcher_id: int | None = None,
+) -> bool:
+    """Close for good. States never move backwards; closing twice does nothing.
+
+    Pending steps stop; whoever was alerted is told why it ended (usage seen, the resident
+    answered, or ``who`` found them safe / says it was a false alarm — kept for tuning).
+    """
+    from core.escalation import notices
+
+    _lock(session, incident)
     if incident.closed_at is not None:
         return False
     incident.closed_at = clock.now()
@@ -101,14 +129,25 @@ def close(session: Session, incident: Incident, reason: CloseReason, actor: str)
     audit.record(
         session, actor, "incident_closed", home_id=incident.home_id, incident_id=incident.id, reason=reason.value
     )
+    if reason is not CloseReason.NOTICE:  # a notice closes right after writing its messages: keep them
+        notices.stop_pending(session, incident)
+    if (text_key := notices.CLOSE_NOTICES.get(reason)) is not None:
+        notices.tell_alerted(session, incident, f"close_{reason.value}", text_key, who=who,
+                             except_watcher_id=watcher_id)
     return True
+
+
+def confirm_resident(session: Session, incident: Incident, source: str) -> bool:
+    """The resident said they are fine (a person answered, pressed 1, tapped the link or OK)."""
+    return close(session, incident, CloseReason.RESIDENT_OK, source)
 
 
 def close_for_usage(session: Session, home_id: int, seen_at: datetime) -> list[Incident]:
     """Usage resumed: close the home's open emergency incidents as "usage seen"."""
     closed = []
     for incident in open_incidents_of(session, home_id):
-        if incident.kind in EMERGENCY_KINDS and close(session, incident, CloseReason.USAGE_SEEN, "detection"):
+        if incident.kind in EMERGENCY_KINDS:
             incident.evidence = {**incident.evidence, "usage_seen_at": seen_at.isoformat()}
-            closed.append(incident)
+            if close(session, incident, CloseReason.USAGE_SEEN, "detection"):
+                closed.append(incident)
     return closed

@@ -36,15 +36,18 @@ def enqueue(
     incident_id: int | None = None,
     attempt_id: int | None = None,
     not_before: datetime | None = None,
+    fresh_key: bool = False,
 ) -> OutboxMessage:
     """Add a message unless one with the same idempotency ``key`` exists; return the row.
 
     Keys are deterministic (``"daily:{home}:{date}:{watcher}"``), so a job that runs twice
-    enqueues once.
+    enqueues once. ``fresh_key=True`` says the key cannot exist yet (it names a row created
+    in this transaction): the lookup and the flush are skipped (the unique index still guards).
     """
-    existing = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
-    if existing is not None:
-        return existing
+    if not fresh_key:
+        existing = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+        if existing is not None:
+            return existing
     row = OutboxMessage(
         idempotency_key=key,
         channel=channel,
@@ -56,5 +59,6 @@ def enqueue(
         next_attempt_at=not_before or clock.now(),
     )
     session.add(row)
-    session.flush()
+    if not fresh_key:
+        session.flush()
     return row

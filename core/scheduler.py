@@ -32,12 +32,16 @@ class JobSpec:
 
 def job_specs(settings: Settings) -> list[JobSpec]:
     """The jobs this service runs. Each area adds its own here."""
+    from core.escalation.dispatcher import dispatch_due
+    from core.escalation.engine import tick
     from core.meters.pull import meter_jobs
 
     return [
         *meter_jobs(settings),
         JobSpec("reports.daily", lambda: reports.send_due_daily_reports(clock.now()), 300),
         JobSpec("reports.monthly", lambda: reports.send_monthly_reports(clock.now()), 900),
+        JobSpec("escalation_tick", tick, 15),
+        JobSpec("outbox_dispatch", dispatch_due, 5),
     ]
 
 

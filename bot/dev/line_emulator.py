@@ -21,6 +21,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from core import clock
 
+QUOTA_EXHAUSTED = -429  # fail_next(QUOTA_EXHAUSTED): LINE's "monthly limit" 429
 MAX_MESSAGES = 5
 MAX_QUICK_REPLY = 13
 MAX_ALT_TEXT = 400
@@ -183,6 +184,8 @@ def create_blueprint(state: EmulatorState | None = None) -> Blueprint:
             forced = st.forced_statuses.pop(0) if st.forced_statuses else None
         if forced == 429:
             return _error(429, "Too Many Requests")
+        if forced == QUOTA_EXHAUSTED:
+            return _error(429, "You have reached your monthly limit.")
         if forced is not None:
             return _error(forced, "Internal Server Error")
         return None

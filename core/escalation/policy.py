@@ -1,31 +1,134 @@
-"""Escalation policies as declared data. (Initial version; the escalation work refines it.)
+"""Escalation policies as declared data, validated, with defaults.
 
-A policy is a list of steps. The home's own policy (``Home.escalation_policy``) overrides
-the default; :func:`snapshot_for` is what an incident copies when it opens.
+A policy is ``{"steps": [{"kind": ..., <params>}, ...]}``. Each step kind declares its
+parameters (type, range, default) in :data:`STEP_PARAMS`; :func:`validate_policy`
+checks a home's own policy (``Home.escalation_policy``) against that table and fills
+defaults, so a bad policy is refused when it is saved, not when an alarm fires.
+:func:`snapshot_for` is what an incident copies when it opens (later edits do not
+change an incident in flight); it also fixes how the resident is contacted.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from core.enums import EMERGENCY_KINDS, IncidentKind
+from core.enums import EMERGENCY_KINDS, ContactMethod, IncidentKind
+from core.errors import ValidationError
 from core.models import Home
+
+
+@dataclass(frozen=True)
+class Param:
+    """One step parameter: its type, allowed range and default."""
+
+    type: type
+    default: Any
+    low: int | None = None
+    high: int | None = None
+
+
+STEP_PARAMS: dict[str, dict[str, Param]] = {
+    "contact_resident": {
+        "attempts": Param(int, 3, 1, 10),
+        "interval_minutes": Param(int, 10, 1, 120),
+        "confirm_within_minutes": Param(int, 30, 5, 240),
+    },
+    "alert_family": {"wait_minutes": Param(int, 15, 1, 240)},
+    "alert_landlord_group": {"wait_minutes": Param(int, 30, 1, 480)},
+    "alert_dispatch": {
+        "email": Param(str, None),
+        "webhook_url": Param(str, None),
+        "wait_minutes": Param(int, 60, 1, 1440),
+    },
+    "notify_watchers": {},
+}
+
+EMERGENCY_STEP_KINDS = ("contact_resident", "alert_family", "alert_landlord_group", "alert_dispatch")
 
 DEFAULT_EMERGENCY_POLICY: dict[str, Any] = {
     "steps": [
         {"kind": "contact_resident", "attempts": 3, "interval_minutes": 10, "confirm_within_minutes": 30},
         {"kind": "alert_family", "wait_minutes": 15},
         {"kind": "alert_landlord_group", "wait_minutes": 30},
-        {"kind": "alert_dispatch", "optional": True},
+        {"kind": "alert_dispatch", "email": None, "webhook_url": None, "wait_minutes": 60},
     ]
 }
 
 NOTICE_POLICY: dict[str, Any] = {"steps": [{"kind": "notify_watchers"}]}
 
 
+def _check_param(kind: str, name: str, spec: Param, value: Any) -> Any:
+    if value is None:
+        return spec.default
+    if spec.type is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValidationError("escalation.policy_bad_value", f"{kind}.{name} must be a whole number", step=kind)
+    if spec.type is str and not isinstance(value, str):
+        raise ValidationError("escalation.policy_bad_value", f"{kind}.{name} must be text", step=kind)
+    if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
+        raise ValidationError(
+            "escalation.policy_out_of_range", f"{kind}.{name} must be {spec.low}..{spec.high}", step=kind
+        )
+    if name == "webhook_url" and not value.startswith(("https://", "http://")):
+        raise ValidationError("escalation.policy_bad_value", "webhook_url must be an http(s) URL", step=kind)
+    return value
+
+
+def validate_policy(data: Any) -> dict[str, Any]:
+    """A normalised copy of an emergency policy, or ValidationError (nothing is changed)."""
+    if not isinstance(data, dict) or not isinstance(data.get("steps"), list) or not data["steps"]:
+        raise ValidationError("escalation.policy_no_steps", "a policy needs a non-empty list of steps")
+    unknown_top = set(data) - {"steps"}
+    if unknown_top:
+        raise ValidationError("escalation.policy_unknown_field", f"unknown fields {sorted(unknown_top)}")
+    steps: list[dict[str, Any]] = []
+    seen: list[str] = []
+    for raw in data["steps"]:
+        kind = raw.get("kind") if isinstance(raw, dict) else None
+        if kind not in EMERGENCY_STEP_KINDS:
+            raise ValidationError("escalation.policy_unknown_step", f"unknown step kind {kind!r}")
+        if kind in seen:
+            raise ValidationError("escalation.policy_duplicate_step", f"step {kind} appears twice", step=kind)
+        if seen and EMERGENCY_STEP_KINDS.index(kind) < EMERGENCY_STEP_KINDS.index(seen[-1]):
+            raise ValidationError("escalation.policy_order", "steps must keep resident → family → landlord → dispatch")
+        params = STEP_PARAMS[kind]
+        extra = set(raw) - set(params) - {"kind"}
+        if extra:
+            raise ValidationError("escalation.policy_unknown_field", f"{kind}: unknown {sorted(extra)}", step=kind)
+        step = {"kind": kind}
+        for name, spec in params.items():
+            step[name] = _check_param(kind, name, spec, raw.get(name))
+        seen.append(kind)
+        steps.append(step)
+    if "alert_family" not in seen:
+        raise ValidationError("escalation.policy_needs_family", "a policy must alert the family")
+    return {"steps": steps}
+
+
+def _resident_method(home: Home) -> str | None:
+    """How the resident is asked "are you OK?", or None when they cannot or may not be."""
+    resident = home.resident
+    if resident is None or resident.consent_given_at is None or resident.consent_withdrawn_at is not None:
+        return None
+    method = resident.preferred_contact
+    if method in (ContactMethod.VOICE, ContactMethod.SMS) and not resident.phone:
+        return None
+    if method is ContactMethod.LINE and not resident.line_user_id:
+        return ContactMethod.VOICE.value if resident.phone else None
+    return method.value
+
+
 def snapshot_for(home: Home, kind: IncidentKind) -> dict[str, Any]:
     """The policy an incident of ``kind`` at ``home`` follows, copied (not referenced)."""
     if kind not in EMERGENCY_KINDS:
         return {"steps": [dict(s) for s in NOTICE_POLICY["steps"]]}
-    policy = home.escalation_policy or DEFAULT_EMERGENCY_POLICY
-    return {"steps": [dict(s) for s in policy["steps"]]}
+    try:
+        policy = validate_policy(home.escalation_policy) if home.escalation_policy else None
+    except ValidationError:
+        policy = None  # saved before validation existed: fall back rather than stay silent
+    policy = policy or validate_policy(DEFAULT_EMERGENCY_POLICY)
+    steps = [dict(s) for s in policy["steps"]]
+    for step in steps:
+        if step["kind"] == "contact_resident":
+            step["method"] = _resident_method(home)
+    return {"steps": steps, "language": (home.resident.language if home.resident else "ja")}

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "mimamori.cli.graph",
     "mimamori.cli.reports",
     "mimamori.cli.meters",
+    "mimamori.cli.escalation",
 )
 
 
