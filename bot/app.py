@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 
+from bot.metrics import register_metrics
 from core.db import init_db
 from core.settings import Settings, get_settings
 
@@ -21,6 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_db(settings)
     register_health(app)
     register_dev_tools(app, settings)
+    register_metrics(app)
     return app
 
 
