@@ -117,7 +117,7 @@ def current_leader(engine: Engine, key: int = SCHEDULER_LOCK_KEY) -> dict[str, A
     with engine.connect() as conn:
         row = conn.execute(
             text(
-                "SELECT a.pid, a.client_addr::text AS client, a.backend_start, a.application_name"
+                "SELECT a.pid, host(a.client_addr) AS client, a.backend_start, a.application_name"
                 " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
                 " WHERE l.locktype = 'advisory' AND l.granted"
                 " AND ((l.classid::bigint << 32) | l.objid::bigint) = :k AND l.database = "

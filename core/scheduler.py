@@ -131,6 +131,7 @@ class SchedulerService:
         self.stop_event = threading.Event()
         self.leading = threading.Event()
         self.scheduler: BackgroundScheduler | None = None
+        self.thread: threading.Thread | None = None
         init_db(settings)
         self.lock = LeaderLock(make_engine(settings.database_url, poolclass=NullPool))
 
@@ -180,7 +181,8 @@ class SchedulerService:
 def start_in_process(settings: Settings) -> SchedulerService:
     """Run the scheduler service in a daemon thread (``mimamori serve``)."""
     service = SchedulerService(settings)
-    threading.Thread(target=service.run, name="mimamori-scheduler", daemon=True).start()
+    service.thread = threading.Thread(target=service.run, name="mimamori-scheduler", daemon=True)
+    service.thread.start()
     return service
 
 
