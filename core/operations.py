@@ -91,11 +91,13 @@ def snapshot(session: Session, now: datetime, *, gap_after_minutes: int = 180, s
     n_read = session.scalar(select(func.count()).select_from(Home).where(read)) or 0
     if n_read:
         oldest = session.scalar(select(func.min(Home.last_reading_at)).where(read))
-        median = session.scalar(
-            select(Home.last_reading_at).where(read).order_by(Home.last_reading_at).offset(n_read // 2).limit(1)
-        )
+        # The middle one (odd count) or the mean of the middle two (even count).
+        middle = list(session.scalars(
+            select(Home.last_reading_at).where(read).order_by(Home.last_reading_at)
+            .offset((n_read - 1) // 2).limit(1 if n_read % 2 else 2)
+        ))
         snap.lag_max_seconds = _age(now, oldest)
-        snap.lag_median_seconds = _age(now, median)
+        snap.lag_median_seconds = sum(_age(now, m) or 0.0 for m in middle) / len(middle)
 
     snap.readings_ingested_total = session.scalar(
         select(JobState.total_count).where(JobState.name == READINGS_INGESTED_JOB)
