@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, request
 
 from core import clock
 from core.db import session_scope
-from core.operations import OpsSnapshot, snapshot
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.operations import OpsSnapshot
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 Sample = tuple[dict[str, str], float | int | None]
@@ -84,6 +87,9 @@ def register_metrics(app: Flask) -> None:
             given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
             if not hmac.compare_digest(given.encode(), token.encode()):
                 return Response("unauthorized\n", status=401, content_type="text/plain; charset=utf-8")
+        # Imported on first scrape: the models are not needed to boot a web worker.
+        from core.operations import snapshot
+
         with session_scope() as session:
             snap = snapshot(
                 session, clock.now(), gap_after_minutes=settings.data_gap_after_minutes,

@@ -88,6 +88,8 @@ def catch_up_times(
         last = last_ok.get(spec.name)
         if last is None or spec.trigger is None:
             continue
+        if isinstance(spec.trigger, Every) and spec.trigger.seconds < 60:
+            continue  # it runs within seconds of start anyway
         missed = next_due_after(spec.trigger, settings, last)
         if missed <= now:
             due[spec.name] = missed
