@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import click
-from sqlalchemy import select
 
 from core.errors import NotFound
 
@@ -34,6 +33,8 @@ def register(cli: click.Group) -> None:
     @click.option("--yes", is_flag=True, help="do not ask for confirmation")
     def end(meter_id: str, erase_now: bool, yes: bool) -> None:
         """End a home's contract: stop watching now, delete its data after the retention period."""
+        from sqlalchemy import select
+
         from core import clock
         from core.db import init_db, session_scope
         from core.models import Home
