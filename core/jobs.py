@@ -13,6 +13,7 @@ transaction, so a failed detection never loses the readings that were just inges
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sized
@@ -176,11 +177,23 @@ def _count(result: Any) -> int:
     return 0
 
 
+def _takes_no_arguments(fn: Callable[..., Any]) -> bool:
+    """True for ``f()``: the first skeleton's JobSpec called its function without ``now``."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return not any(p.kind in positional and p.default is p.empty for p in params) and not any(
+        p.kind is inspect.Parameter.VAR_POSITIONAL for p in params
+    )
+
+
 def _invoke(spec: JobSpec, fn: Callable[..., Any], now: datetime) -> Any:
     if spec.call == "session_now":
         with session_scope() as session:
             return fn(session, now, **spec.kwargs)
-    if spec.call == "plain":
+    if spec.call == "plain" or _takes_no_arguments(fn):
         return fn(**spec.kwargs)
     return fn(now, **spec.kwargs)
 
@@ -209,7 +222,8 @@ def run_job(spec: JobSpec, now: datetime | None = None, *, record: bool = True) 
         return Outcome(spec.name, ok=False, seconds=seconds)
     seconds = time.perf_counter() - started
     count = _count(result)
-    level = logging.DEBUG if spec.worker and count == 0 else logging.INFO
+    # Frequent jobs that found nothing to do stay out of the INFO stream.
+    level = logging.DEBUG if count == 0 and (spec.worker or isinstance(spec.trigger, Every)) else logging.INFO
     log_event(log, "job.done", level, job=spec.name, count=count, seconds=round(seconds, 3))
     if record:
         record_run(spec.name, now, ok=True, count=count, seconds=seconds)

@@ -134,6 +134,7 @@ class SchedulerService:
         self.leading = threading.Event()
         self.scheduler: BackgroundScheduler | None = None
         self.thread: threading.Thread | None = None
+        self.terms = 0  # how many times this process became the leader
         init_db(settings)
         self.lock = LeaderLock(make_engine(settings.database_url, poolclass=NullPool))
 
@@ -163,6 +164,7 @@ class SchedulerService:
         configure(scheduler, self.settings, self.specs)
         scheduler.start()
         self.scheduler = scheduler
+        self.terms += 1
         self.leading.set()
         log_event(log, "scheduler.started", jobs=len(scheduler.get_jobs()))
         try:

@@ -192,3 +192,9 @@ def test_the_cycle_runs_each_step_in_its_own_transaction(db, clock, make_home, m
         assert s.scalar(select(func.count()).select_from(MeterReading)) == 1
         assert s.get(JobState, "meter_cycle.pull").total_count == 1
         assert s.get(JobState, "meter_cycle.detect").failures == 1
+
+
+def test_a_job_written_for_the_first_skeleton_is_called_without_now(db) -> None:
+    calls = []
+    assert run_job(JobSpec("old_style", lambda: calls.append("ran") or 2, 60)).count == 2
+    assert calls == ["ran"]

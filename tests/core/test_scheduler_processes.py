@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from core.jobs import JobSpec
@@ -158,3 +159,24 @@ def test_serve_runs_the_scheduler_in_process(db, settings) -> None:
         service.thread.join(30)
     assert not service.thread.is_alive()
     assert not service.leading.is_set()
+
+
+def test_a_leader_whose_database_session_dies_stands_by_and_leads_again(db, settings, database_url, engine) -> None:
+    if make_url(database_url).get_backend_name() != "postgresql":
+        pytest.skip("the leader lock is a PostgreSQL advisory lock")
+    settings.scheduler_standby_retry_seconds = 1
+    service = start_in_process(settings)
+    try:
+        assert service.leading.wait(30)
+        leader = current_leader(engine)
+        assert leader is not None and leader["application_name"] == "mimamori-clock"
+        with engine.connect() as conn:  # what a failover or a network cut does to the session
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": leader["pid"]})
+        deadline = time.monotonic() + 30
+        while service.terms < 2:
+            assert time.monotonic() < deadline, "the scheduler did not take the lock again"
+            time.sleep(0.2)
+        assert current_leader(engine)["pid"] != leader["pid"]
+    finally:
+        service.stop()
+        service.thread.join(30)
