@@ -45,10 +45,11 @@ def test_meter_pull_runs_at_five_and_thirty_five_past(settings) -> None:
     assert (first.minute, second.minute) == (5, 35)
 
 
-def test_monthly_reports_fire_on_the_first_at_nine_in_tokyo(settings) -> None:
+def test_monthly_reports_run_only_on_the_first_days_of_a_tokyo_month(settings) -> None:
     spec = next(s for s in job_table(settings) if s.name == "monthly_reports")
-    fire = build_trigger(spec.trigger, settings).get_next_fire_time(None, jst(2026, 6, 15, 12, 0))
-    assert fire.astimezone(UTC) == jst(2026, 7, 1, 9, 0)
+    trigger = build_trigger(spec.trigger, settings)
+    assert trigger.get_next_fire_time(None, jst(2026, 6, 15, 12, 0)).astimezone(UTC) == jst(2026, 7, 1, 0, 0)
+    assert trigger.get_next_fire_time(None, jst(2026, 7, 3, 23, 50)).astimezone(UTC) == jst(2026, 8, 1, 0, 0)
 
 
 def test_a_bad_table_is_refused() -> None:
@@ -82,10 +83,10 @@ def test_no_catch_up_when_nothing_was_missed_or_the_job_never_ran(settings) -> N
 
 
 def test_a_missed_monthly_report_is_caught_up(settings) -> None:
-    specs = [JobSpec("monthly_reports", "m:f", trigger=Cron("0", "9", "1", local=True))]
-    last = jst(2026, 5, 1, 9, 0)
+    specs = [JobSpec("monthly_reports", "m:f", trigger=Cron("*/15", "*", "1-3", local=True))]
+    last = jst(2026, 5, 3, 23, 45)
     due = catch_up_times(specs, {"monthly_reports": last}, settings, jst(2026, 6, 3, 8, 0))
-    assert due == {"monthly_reports": jst(2026, 6, 1, 9, 0)}
+    assert due == {"monthly_reports": jst(2026, 6, 1, 0, 0)}
 
 
 def test_apscheduler_runs_a_job_missed_many_times_only_once(db, settings) -> None:
