@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 
+from bot.graph_routes import register_graphs
 from bot.metrics import register_metrics
+from bot.pages import register_pages
 from core.db import init_db
 from core.settings import Settings, get_settings
 
@@ -22,6 +24,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_db(settings)
     register_health(app)
     register_dev_tools(app, settings)
+    register_graphs(app)
+    register_pages(app)
     register_metrics(app)
     return app
 

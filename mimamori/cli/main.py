@@ -16,6 +16,8 @@ from core.errors import ConfigError
 COMMAND_MODULES = (
     "mimamori.cli.db",
     "mimamori.cli.serve",
+    "mimamori.cli.graph",
+    "mimamori.cli.reports",
     "mimamori.cli.ops",
     "mimamori.cli.leaving",
 )

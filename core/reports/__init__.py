@@ -1,0 +1,1 @@
+"""Reports (daily/monthly), usage graphs, and the numbers behind them."""
