@@ -261,6 +261,12 @@ def record_run(name: str, started_at: datetime, *, ok: bool, count: int, seconds
             return
 
 
+def missing_functions(settings: Settings) -> dict[str, str]:
+    """Jobs (and cycle steps) whose function cannot be found: name -> import string."""
+    specs = [*job_table(settings), *WORKER_JOBS, *CYCLE_STEPS]
+    return {s.name: str(s.func) for s in specs if resolve(s.func) is None}
+
+
 def run_cycle(now: datetime) -> dict[str, int]:
     """The 30-minute cycle: pull new readings, refresh readiness, detect. Step by step."""
     counts = {}

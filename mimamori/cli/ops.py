@@ -24,12 +24,16 @@ def _minutes(seconds: float | None) -> str:
 
 def register(cli: click.Group) -> None:
     @cli.command()
-    def scheduler() -> None:
+    @click.option("--check", is_flag=True, help="list the job table and exit 1 if a job's function is missing")
+    def scheduler(check: bool) -> None:
         """The clock: run the scheduled jobs (one leader; the others wait as hot standbys)."""
         from core.logging import configure_from_settings
         from core.scheduler import run_forever
 
         settings = get_settings()
+        if check:
+            _check_jobs(settings)
+            return
         configure_from_settings(settings)
         run_forever(settings)
 
@@ -73,6 +77,18 @@ def register(cli: click.Group) -> None:
             click.echo(_as_text(snap, leader, settings, stuck))
         if check and (snap.outbox_stuck or snap.outbox_failed or snap.homes_with_gap):
             raise click.exceptions.Exit(1)
+
+
+def _check_jobs(settings: Settings) -> None:
+    from core.jobs import CYCLE_STEPS, WORKER_JOBS, job_table, missing_functions
+
+    missing = missing_functions(settings)
+    for spec in [*job_table(settings), *[w for w in WORKER_JOBS if not settings.mimamori_clock_runs_workers],
+                 *CYCLE_STEPS]:
+        mark = "MISSING" if spec.name in missing else "ok"
+        click.echo(f"{mark:<8} {spec.name:<24} {spec.func}  {spec.trigger or '(in meter_cycle)'}")
+    if missing:
+        raise click.exceptions.Exit(1)
 
 
 def _as_text(snap: Any, leader: dict[str, Any] | None, settings: Settings, stuck_minutes: int) -> str:

@@ -199,3 +199,23 @@ def test_a_job_written_for_the_first_skeleton_is_called_without_now(db) -> None:
     calls = []
     assert run_job(JobSpec("old_style", lambda: calls.append("ran") or 2, 60)).count == 2
     assert calls == ["ran"]
+
+
+def test_the_report_jobs_run_through_the_table(db, clock, settings) -> None:
+    """The reports area is merged: its functions resolve and run with the table's call style."""
+    table = {spec.name: spec for spec in job_table(settings)}
+    for name in ("daily_reports", "monthly_reports"):
+        outcome = run_job(table[name])
+        assert outcome.ok and not outcome.skipped and outcome.count == 0
+
+
+def test_scheduler_check_lists_missing_functions(db, settings, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from mimamori.cli.main import cli
+
+    monkeypatch.setattr(jobs, "CYCLE_STEPS", (JobSpec("meter_cycle.pull", "core.not_here:pull"),))
+    result = CliRunner().invoke(cli, ["scheduler", "--check"])
+    assert result.exit_code == 1
+    assert "MISSING  meter_cycle.pull" in result.output
+    assert "ok       daily_reports" in result.output
