@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core import clock
 from core.db import session_scope
-from core.logging import log_event
+from core.logging import log_event, redact_error
 from core.models import JobState
 from core.settings import Settings
 
@@ -219,7 +219,8 @@ def run_job(spec: JobSpec, now: datetime | None = None, *, record: bool = True) 
         seconds = time.perf_counter() - started
         log.exception("job.failed", extra={"job": spec.name, "seconds": round(seconds, 3)})
         if record:
-            record_run(spec.name, now, ok=False, count=0, seconds=seconds, error=f"{type(exc).__name__}: {exc}")
+            error = redact_error(f"{type(exc).__name__}: {exc}")
+            record_run(spec.name, now, ok=False, count=0, seconds=seconds, error=error)
         return Outcome(spec.name, ok=False, seconds=seconds)
     seconds = time.perf_counter() - started
     count = _count(result)

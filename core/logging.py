@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -52,6 +53,15 @@ _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("x", logging.INFO, "x", 0, "x
     "taskName",
     FIELDS_ATTR,
 }
+
+
+# SQLAlchemy puts a statement's bound values into its error text; those may be a name or a phone.
+_SQL_PARAMETERS = re.compile(r"\[parameters: .*?\](?=\n|$)", re.DOTALL)
+
+
+def redact_error(text: str) -> str:
+    """An error message or traceback without the SQL parameters it may carry."""
+    return _SQL_PARAMETERS.sub("[parameters: refused]", text)
 
 
 def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:
@@ -111,7 +121,7 @@ class JsonFormatter(logging.Formatter):
                 line[key] = _jsonable(value)
         if record.exc_info and record.exc_info[0] is not None:
             line["error"] = record.exc_info[0].__name__
-            line["traceback"] = self.formatException(record.exc_info)
+            line["traceback"] = redact_error(self.formatException(record.exc_info))
         return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -123,7 +133,7 @@ class TextFormatter(logging.Formatter):
         fields = " ".join(f"{k}={_jsonable(v)}" for k, v in getattr(record, FIELDS_ATTR, {}).items())
         text = f"{ts} {record.levelname:<7} {record.getMessage()} {fields}".rstrip()
         if record.exc_info and record.exc_info[0] is not None:
-            text += "\n" + self.formatException(record.exc_info)
+            text += "\n" + redact_error(self.formatException(record.exc_info))
         return text
 
 

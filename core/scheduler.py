@@ -140,6 +140,8 @@ class SchedulerService:
 
     def run(self) -> None:
         retry = self.settings.scheduler_standby_retry_seconds
+        if not self.lock.postgres:
+            log_event(log, "scheduler.unlocked", reason="sqlite: run one scheduler process only")
         while not self.stop_event.is_set():
             if not self._wait_for_lock(retry):
                 break

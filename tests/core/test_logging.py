@@ -63,3 +63,24 @@ def test_configuring_twice_does_not_double_the_lines(captured) -> None:
         assert len(lines(captured)) == 1
     finally:
         logging.getLogger().removeHandler(again)
+
+
+def test_sql_parameters_in_errors_are_refused(db, captured) -> None:
+    """A failed statement's bound values (a phone number, say) never reach the log or job_state."""
+    from sqlalchemy import select
+
+    from core.db import session_scope
+    from core.jobs import JobSpec, run_job
+    from core.models import JobState, Watcher
+
+    def breaks(session, now) -> None:
+        session.add(Watcher(line_user_id="U-dup", phone="+819077778888"))
+        session.add(Watcher(line_user_id="U-dup", phone="+819077778888"))
+        session.flush()
+
+    assert not run_job(JobSpec("breaks", breaks, 60, call="session_now")).ok
+    with session_scope() as s:
+        error = s.scalar(select(JobState.last_error).where(JobState.name == "breaks"))
+    assert "IntegrityError" in error
+    assert "+819077778888" not in error and "+819077778888" not in captured.getvalue()
+    assert "IntegrityError" in captured.getvalue()
