@@ -6,7 +6,8 @@ nothing more) and returns how many rows it touched, for the job's log line.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
@@ -23,6 +24,8 @@ NOTIFY_RESUME = frozenset({PauseReason.TRIP, PauseReason.MANUAL})
 EXPIRED_LINK_KEEP = timedelta(days=7)
 # A just-ended pause is told about; one that ended long ago (clock was down for days) is not.
 RESUME_NOTICE_WITHIN = timedelta(days=1)
+# Notices that can wait are not pushed at night.
+QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)
 
 
 def _pause_in_force(now: datetime):  # type: ignore[no-untyped-def]
@@ -54,7 +57,8 @@ def expire_pauses(session: Session, now: datetime) -> int:
         ).first()
         audit.record(session, "scheduler", "pause_ended", home_id=home.id, pause_id=ended.id if ended else None)
         if ended is not None and ended.reason in NOTIFY_RESUME and now - ended.ends_at <= RESUME_NOTICE_WITHIN:
-            tell_watchers(session, home, "ops.watching_resumed", key=f"pause_end:{ended.id}")
+            tell_watchers(session, home, "ops.watching_resumed", key=f"pause_end:{ended.id}",
+                          not_before=polite_time(now, ZoneInfo(home.timezone or "Asia/Tokyo")))
         changed += 1
     return changed
 
@@ -68,7 +72,16 @@ def purge_expired_links(session: Session, now: datetime) -> dict[str, int]:
     return {"checkin_tokens": tokens or 0, "invites": invites or 0, "conversations": chats or 0}
 
 
-def tell_watchers(session: Session, home: Home, text_key: str, *, key: str) -> int:
+def polite_time(now: datetime, tz: ZoneInfo) -> datetime:
+    """``now``, or 08:00 local if ``now`` is at night: a trip ends at midnight, the family sleeps."""
+    local = now.astimezone(tz)
+    if local.time() >= QUIET_FROM or local.time() < QUIET_UNTIL:
+        day = local.date() + timedelta(days=1) if local.time() >= QUIET_FROM else local.date()
+        return datetime.combine(day, QUIET_UNTIL, tzinfo=tz).astimezone(UTC)
+    return now
+
+
+def tell_watchers(session: Session, home: Home, text_key: str, *, key: str, not_before: datetime | None = None) -> int:
     """Enqueue one short notice to each of the home's watchers (LINE if followed, else email)."""
     rows = session.execute(
         select(Watcher, HomeWatcher.relation_label)
@@ -84,11 +97,11 @@ def tell_watchers(session: Session, home: Home, text_key: str, *, key: str) -> i
         if watcher.line_user_id and watcher.following:
             enqueue(session, channel=Channel.LINE, recipient=watcher.line_user_id,
                     payload={"messages": [{"type": "text", "text": text}]}, key=f"{key}:{watcher.id}",
-                    home_id=home.id)
+                    home_id=home.id, not_before=not_before)
         elif watcher.email:
             enqueue(session, channel=Channel.EMAIL, recipient=watcher.email,
                     payload={"subject": t("common.service_name", lang), "text": text, "html": None},
-                    key=f"{key}:{watcher.id}", home_id=home.id)
+                    key=f"{key}:{watcher.id}", home_id=home.id, not_before=not_before)
         else:
             continue
         sent += 1

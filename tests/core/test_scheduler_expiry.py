@@ -96,3 +96,19 @@ def test_expired_links_go_after_a_week_and_idle_chats_at_once(db, clock, make_ho
     assert counts == {"checkin_tokens": 1, "invites": 0, "conversations": 1}
     assert hashlib.sha256(b"old").hexdigest() not in left and len(left) == 2
     assert chats == {"Ubusy"}
+
+
+def test_a_trip_ending_at_midnight_is_told_in_the_morning(db, clock, make_home, make_watcher) -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    tokyo = ZoneInfo("Asia/Tokyo")
+    home = make_home(status=HomeStatus.PAUSED)
+    make_watcher(home)
+    midnight = datetime(2026, 6, 5, 0, 0, tzinfo=tokyo)
+    clock.set(midnight + timedelta(minutes=1))
+    add_pause(home.id, midnight - timedelta(days=4), midnight)
+    with session_scope() as s:
+        expire_pauses(s, clock.now())
+        (notice,) = s.scalars(select(OutboxMessage)).all()
+    assert notice.next_attempt_at == datetime(2026, 6, 5, 8, 0, tzinfo=tokyo).astimezone(UTC)
