@@ -12,6 +12,7 @@ from bot.graph_routes import register_graphs
 from bot.metrics import register_metrics
 from bot.pages import register_pages
 from core.db import init_db
+from core.logging import configure_from_settings
 from core.settings import Settings, get_settings
 
 
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # LINE bodies are small; refuse floods early
     init_db(settings)
+    configure_from_settings(settings)  # one JSON line per event, ids only (core/logging.py)
     register_health(app)
     register_dev_tools(app, settings)
     register_graphs(app)
