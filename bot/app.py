@@ -9,10 +9,12 @@ from __future__ import annotations
 from flask import Flask, jsonify
 
 from bot.graph_routes import register_graphs
+from bot.metrics import register_metrics
 from bot.pages import register_pages
 from bot.checkin_pages import register_checkin
 from bot.twilio_routes import register_twilio
 from core.db import init_db
+from core.logging import configure_from_settings
 from core.settings import Settings, get_settings
 
 
@@ -23,12 +25,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # LINE bodies are small; refuse floods early
     init_db(settings)
+    configure_from_settings(settings)  # one JSON line per event, ids only (core/logging.py)
     register_health(app)
     register_dev_tools(app, settings)
     register_graphs(app)
     register_pages(app)
     register_twilio(app)
     register_checkin(app)
+    register_metrics(app)
     return app
 
 

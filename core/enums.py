@@ -69,6 +69,7 @@ class CloseReason(StrEnum):
     EXHAUSTED = "exhausted"
     CONSENT_WITHDRAWN = "consent_withdrawn"
     NOTICE = "notice"  # informational kinds close as soon as they are told
+    CONTRACT_ENDED = "contract_ended"  # the home's contract ended (core.retention)
 
 
 class AttemptState(StrEnum):

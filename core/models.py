@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Enum,
     Float,
@@ -397,3 +398,23 @@ class MeterSourceCursor(Base):
     cursor: Mapped[str | None] = mapped_column(String(512))
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=_now)
+class JobState(Base):
+    """The last run of each scheduled job (and cycle step): liveness, catch-up and counters.
+
+    One row per job name, updated after every run: the scheduler reads ``last_ok_at`` to
+    catch a missed run up once after downtime; ``/metrics`` and ``mimamori status`` read the
+    monotonic totals (``total_count`` of the meter pull is "readings ingested").
+    """
+
+    __tablename__ = "job_state"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_started_at: Mapped[datetime | None]
+    last_finished_at: Mapped[datetime | None]
+    last_ok_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    runs: Mapped[int] = mapped_column(BigInteger, default=0)
+    failures: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_count: Mapped[int] = mapped_column(BigInteger, default=0)

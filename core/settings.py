@@ -75,6 +75,17 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
+    # ---- operations (core/scheduler.py, core/worker.py, core/logging.py, /metrics) ----
+    mimamori_clock_runs_workers: bool = Field(
+        default=True, description="the clock also ticks escalation and dispatches the outbox (false when workers run)"
+    )
+    scheduler_standby_retry_seconds: float = Field(default=5.0, gt=0, le=30)
+    worker_idle_seconds: float = Field(default=2.0, gt=0, le=60)
+    outbox_stuck_minutes: int = Field(default=15, ge=1)
+    metrics_token: str | None = None
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
     # ---- validation ---------------------------------------------------------------
     @field_validator("database_url")
     @classmethod

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 00:40:38.173161
+Create Date: 2026-11-25 01:22:32.190055
 """
 
 from __future__ import annotations
@@ -55,6 +55,19 @@ def upgrade() -> None:
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_conversation_state')),
     sa.UniqueConstraint('chat_id', name=op.f('uq_conversation_state_chat_id'))
+    )
+    op.create_table('job_state',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('last_started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_ok_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('last_count', sa.Integer(), nullable=False),
+    sa.Column('last_seconds', sa.Float(), nullable=False),
+    sa.Column('runs', sa.BigInteger(), nullable=False),
+    sa.Column('failures', sa.BigInteger(), nullable=False),
+    sa.Column('total_count', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_job_state'))
     )
     op.create_table('meter_reading',
     sa.Column('home_id', sa.Integer(), nullable=False),
@@ -180,7 +193,7 @@ def upgrade() -> None:
     sa.Column('acknowledged_by', sa.String(length=120), nullable=True),
     sa.Column('ack_source', sa.String(length=32), nullable=True),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('close_reason', sa.Enum('resident_ok', 'acknowledged', 'usage_seen', 'safe', 'false_alarm', 'exhausted', 'consent_withdrawn', 'notice', name='closereason', native_enum=False, length=32), nullable=True),
+    sa.Column('close_reason', sa.Enum('resident_ok', 'acknowledged', 'usage_seen', 'safe', 'false_alarm', 'exhausted', 'consent_withdrawn', 'notice', 'contract_ended', name='closereason', native_enum=False, length=32), nullable=True),
     sa.ForeignKeyConstraint(['home_id'], ['home.id'], name=op.f('fk_incident_home_id_home'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_incident'))
     )
@@ -372,6 +385,7 @@ def downgrade() -> None:
     op.drop_table('watcher')
     op.drop_table('meter_source_cursor')
     op.drop_table('meter_reading')
+    op.drop_table('job_state')
     op.drop_table('conversation_state')
     op.drop_table('building')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:

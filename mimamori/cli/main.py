@@ -20,6 +20,8 @@ COMMAND_MODULES = (
     "mimamori.cli.reports",
     "mimamori.cli.meters",
     "mimamori.cli.escalation",
+    "mimamori.cli.ops",
+    "mimamori.cli.leaving",
 )
 
 

@@ -32,7 +32,10 @@ def register(cli: click.Group) -> None:
         def start_scheduler() -> None:
             if no_scheduler:
                 return
+            from core.logging import configure_from_settings
             from core.scheduler import start_in_process
+
+            configure_from_settings(settings)
 
             start_in_process(settings)
 

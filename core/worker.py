@@ -1,0 +1,78 @@
+"""``mimamori worker``: the escalation tick and the outbox dispatcher, as loops.
+
+Run any number of workers, on any machines: each loop claims its rows one by one with
+``FOR UPDATE SKIP LOCKED`` (inside core.escalation), so two workers never take the same
+incident step or message. A loop that found work goes again at once; an idle one waits a
+moment. SIGTERM lets the batch in hand finish, then the process exits 0.
+
+When workers run, start the clock with ``MIMAMORI_CLOCK_RUNS_WORKERS=false`` so it only
+does the timed jobs (it would otherwise tick too, which is safe but redundant).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+from core.db import init_db
+from core.jobs import WORKER_JOBS, JobSpec, run_job
+from core.leader import identity
+from core.logging import log_event
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """One thread per worker job, all stopped by one event."""
+
+    def __init__(self, settings: Settings, specs: tuple[JobSpec, ...] = WORKER_JOBS) -> None:
+        self.settings = settings
+        self.specs = specs
+        self.stop_event = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def loop(self, spec: JobSpec) -> None:
+        idle = self.settings.worker_idle_seconds
+        while not self.stop_event.is_set():
+            outcome = run_job(spec)
+            if outcome.skipped:
+                # The function is not installed: nothing to do until a deploy brings it.
+                self.stop_event.wait(max(idle, 30.0))
+            elif not outcome.ok or outcome.count == 0:
+                self.stop_event.wait(idle)
+            # A loop that found work goes straight back for more.
+
+    def start(self) -> None:
+        init_db(self.settings)
+        log_event(log, "worker.started", process=identity(), loops=[s.name for s in self.specs])
+        for spec in self.specs:
+            thread = threading.Thread(target=self.loop, args=(spec,), name=f"worker-{spec.name}", daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        for thread in self.threads:
+            thread.join(timeout)
+        log_event(log, "worker.stopped", process=identity())
+
+
+def run_worker(settings: Settings) -> None:
+    """Run the loops until SIGTERM or SIGINT."""
+    worker = Worker(settings)
+
+    def _stop(signum: int, _frame: Any) -> None:
+        log_event(log, "worker.signal", signal=signal.Signals(signum).name)
+        worker.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    worker.start()
+    while not worker.stop_event.wait(1.0):
+        pass
+    worker.join()
