@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 
+from bot.checkin_pages import register_checkin
 from bot.graph_routes import register_graphs
 from bot.metrics import register_metrics
 from bot.pages import register_pages
-from bot.checkin_pages import register_checkin
 from bot.twilio_routes import register_twilio
 from core.db import init_db
 from core.logging import configure_from_settings
