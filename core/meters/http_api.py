@@ -124,6 +124,7 @@ def pull(client: MeterApiClient, *, max_pages: int = 1000) -> ImportResult:
     total = ImportResult()
     for _ in range(max_pages):
         with session_scope() as session:
+            # The row lock makes a second puller (another process) wait instead of fetching the same page.
             state = session.get(MeterSourceCursor, SOURCE_NAME, with_for_update=True)
             if state is None:
                 state = MeterSourceCursor(source=SOURCE_NAME, cursor=None, state={})
