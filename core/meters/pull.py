@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,9 +25,6 @@ from core.meters.ingest import ImportResult, ingest
 from core.meters.sources import ReadingIn
 from core.models import Home, MeterSourceCursor
 from core.settings import Settings, get_settings
-
-if TYPE_CHECKING:
-    from core.scheduler import JobSpec
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +46,6 @@ def pull_once(settings: Settings | None = None, *, now: datetime | None = None) 
             return pull_simulated(session, now or clock.now())
     return ImportResult()
 
-
-def pull_job() -> None:
-    """The scheduler's entry point: log, never raise (the next run tries again)."""
-    try:
-        result = pull_once()
-    except Exception:
-        log.exception("meter pull failed")
-        return
-    log.info("meter pull: %d inserted, %d revised, %d rejected", result.inserted, result.revised, result.rejected)
 
 
 def available_until(now: datetime) -> datetime:
@@ -115,26 +102,3 @@ def set_incapacitated(session: Session, meter_id: str, since: datetime | None) -
     state.state = {**(state.state or {}), "incapacitated": marks}
     state.updated_at = clock.now()
     audit.record(session, "meters.simulator", "meters.simulated_incapacity", incapacitated=since is not None)
-
-
-def refresh_job() -> None:
-    """The scheduler's readiness and data-gap pass."""
-    from core.readiness import refresh_home_statuses
-
-    try:
-        with session_scope() as session:
-            counts = refresh_home_statuses(session, clock.now())
-    except Exception:
-        log.exception("home status refresh failed")
-        return
-    log.info("home statuses: %s", counts)
-
-
-def meter_jobs(settings: Settings) -> list[JobSpec]:
-    """This area's scheduled jobs: pull every 30 minutes, refresh readiness and gaps every 15."""
-    from core.scheduler import JobSpec
-
-    jobs = [JobSpec("meters.refresh_statuses", refresh_job, 900)]
-    if settings.meter_source != "none":
-        jobs.insert(0, JobSpec("meters.pull", pull_job, 1800))
-    return jobs

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 01:22:32.190055
+Create Date: 2026-11-25 01:26:43.392386
 """
 
 from __future__ import annotations

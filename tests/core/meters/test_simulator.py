@@ -105,9 +105,9 @@ def test_the_demo_senior_who_does_not_get_up(session: Session, clock: ManualCloc
     assert max(kwh for _, kwh in rows) < 0.15
 
 
-def test_the_scheduler_pulls_the_configured_source_and_refreshes_statuses(settings) -> None:
-    from core.scheduler import job_specs
+def test_the_meter_cycle_pulls_then_refreshes_statuses_then_detects() -> None:
+    from core.jobs import CYCLE_STEPS, resolve
 
-    assert [j.name for j in job_specs(settings)] == ["meters.pull", "meters.refresh_statuses"]
-    none = settings.model_copy(update={"meter_source": "none"})
-    assert [j.name for j in job_specs(none)] == ["meters.refresh_statuses"]
+    assert [s.name for s in CYCLE_STEPS] == ["meter_cycle.pull", "meter_cycle.readiness", "meter_cycle.detect"]
+    assert resolve(CYCLE_STEPS[0].func) is not None
+    assert resolve(CYCLE_STEPS[1].func) is not None
