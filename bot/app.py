@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 
+from bot.webhook import register_webhook
 from core.db import init_db
 from core.settings import Settings, get_settings
 
@@ -20,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # LINE bodies are small; refuse floods early
     init_db(settings)
     register_health(app)
+    register_webhook(app)
     register_dev_tools(app, settings)
     return app
 

@@ -115,16 +115,18 @@ def record_failure(session: Session, chat_key: str) -> None:
 def join_home(session: Session, code: str, watcher: Watcher) -> HomeWatcher:
     """A watcher joins the home the code was made for, last in the escalation order."""
     used = redeem(session, code, f"line:{watcher.line_user_id}", purpose=PURPOSE_WATCHER)
-    home_id = used.invite.home_id
+    return add_watcher(session, used.invite, watcher)
+
+
+def add_watcher(session: Session, invite: Invite, watcher: Watcher) -> HomeWatcher:
+    home_id = invite.home_id
     existing = session.scalar(
         select(HomeWatcher).where(HomeWatcher.home_id == home_id, HomeWatcher.watcher_id == watcher.id)
     )
     if existing is not None:
         return existing
     last = session.scalar(select(func.max(HomeWatcher.escalation_order)).where(HomeWatcher.home_id == home_id))
-    link = HomeWatcher(
-        home_id=home_id, watcher_id=watcher.id, role=used.invite.role, escalation_order=(last or 0) + 1
-    )
+    link = HomeWatcher(home_id=home_id, watcher_id=watcher.id, role=invite.role, escalation_order=(last or 0) + 1)
     session.add(link)
     session.flush()
     audit.record(session, f"watcher:{watcher.id}", "watcher_joined", home_id=home_id)

@@ -1,0 +1,146 @@
+"""Handle stored webhook events: each exactly once, one chat's events in order.
+
+The webhook stores events and answers at once; then (after the response is sent) it
+drains the sources it touched. Draining a source holds a per-source lock — a thread lock
+in this process and, on PostgreSQL, an advisory lock across gunicorn processes — and
+handles that source's RECEIVED events oldest first, each in its own transaction. Replies
+are sent after the commit. :func:`drain_stale` picks up anything a crash left behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from linebot.v3.webhooks import Event
+from sqlalchemy import func, select, text
+
+from bot.context import Ctx
+from bot.handlers import HANDLERS
+from bot.line_api import LineClient
+from core import clock
+from core.db import get_engine, is_postgres, session_scope
+from core.enums import WebhookState
+from core.models import WebhookEvent
+from core.texts import t
+
+log = logging.getLogger(__name__)
+FLOOD_WINDOW = timedelta(minutes=1)
+FLOOD_LIMIT = 20  # events per chat per minute; beyond this, one polite note and nothing else
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+@contextmanager
+def source_lock(source_key: str) -> Iterator[None]:
+    with _locks_guard:
+        lock = _locks.setdefault(source_key, threading.Lock())
+    with lock:
+        engine = get_engine()
+        if not is_postgres(engine):
+            yield
+            return
+        key = int.from_bytes(hashlib.sha256(source_key.encode()).digest()[:8], "big", signed=True)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
+
+
+def source_of(raw: dict) -> tuple[str, str | None, bool]:
+    """(chat id, user id, is group) of a raw event."""
+    src = raw.get("source") or {}
+    user = src.get("userId") if isinstance(src.get("userId"), str) else None
+    chat = src.get("groupId") or src.get("roomId") or user
+    return (str(chat) if chat else "-"), user, bool(src.get("groupId") or src.get("roomId"))
+
+
+def _next(source_key: str) -> int | None:
+    with session_scope() as s:
+        rows = s.execute(
+            select(WebhookEvent.id, WebhookEvent.body).where(
+                WebhookEvent.source_key == source_key, WebhookEvent.state == WebhookState.RECEIVED
+            )
+        ).all()
+    if not rows:
+        return None
+    return min(rows, key=lambda r: (r.body.get("timestamp", 0) if isinstance(r.body, dict) else 0, r.id)).id
+
+
+def drain(source_key: str) -> int:
+    """Handle every waiting event of one chat, in order; returns how many were handled."""
+    done = 0
+    with source_lock(source_key):
+        while (event_id := _next(source_key)) is not None:
+            process_one(event_id)
+            done += 1
+    return done
+
+
+def _flooding(session, row: WebhookEvent) -> int:
+    since = clock.now() - FLOOD_WINDOW
+    return session.scalar(
+        select(func.count(WebhookEvent.id)).where(
+            WebhookEvent.source_key == row.source_key, WebhookEvent.received_at >= since, WebhookEvent.id <= row.id
+        )
+    ) or 0
+
+
+def process_one(event_id: int) -> None:
+    outgoing: tuple[str, str | None, list[dict]] | None = None
+    try:
+        with session_scope() as s:
+            row = s.get(WebhookEvent, event_id)
+            if row is None or row.state != WebhookState.RECEIVED:
+                return
+            raw = row.body
+            chat, user, group = source_of(raw)
+            event = Event.from_dict(raw)
+            ctx = Ctx(s, event, raw, chat, user, group, getattr(event, "reply_token", None))
+            count = _flooding(s, row)
+            handler = HANDLERS.get(raw.get("type", ""))
+            if count > FLOOD_LIMIT:
+                row.error = "rate_limited"
+                if count == FLOOD_LIMIT + 1:
+                    _ = ctx.watcher
+                    ctx.say("bot.flood")
+            elif handler is not None:
+                handler(ctx)
+            row.state = WebhookState.PROCESSED
+            row.processed_at = clock.now()
+            if ctx.out and chat != "-":
+                outgoing = (chat, ctx.reply_token, ctx.out)
+    except Exception as exc:
+        log.exception("webhook event %s failed", event_id)
+        with session_scope() as s:
+            row = s.get(WebhookEvent, event_id)
+            if row is not None:
+                row.state = WebhookState.FAILED
+                row.error = type(exc).__name__
+                row.processed_at = clock.now()
+                chat, _user, _group = source_of(row.body)
+                token = row.body.get("replyToken")
+                if chat != "-":
+                    outgoing = (chat, token, [{"type": "text", "text": t("common.unknown_error")}])
+    if outgoing is not None:
+        LineClient().send(*outgoing)
+
+
+def drain_stale(older_than: timedelta = timedelta(seconds=30)) -> int:
+    """Crash recovery (run by the scheduler): handle events left RECEIVED for too long."""
+    with session_scope() as s:
+        keys = s.scalars(
+            select(WebhookEvent.source_key).where(
+                WebhookEvent.state == WebhookState.RECEIVED, WebhookEvent.received_at < clock.now() - older_than
+            ).distinct()
+        ).all()
+    return sum(drain(k) for k in keys)
