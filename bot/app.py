@@ -39,3 +39,6 @@ def register_dev_tools(app: Flask, settings: Settings) -> None:
     from bot.dev.line_emulator import create_blueprint
 
     app.register_blueprint(create_blueprint(), url_prefix="/dev/line-api")
+    from bot.dev.chat import register_dev_chat
+
+    register_dev_chat(app, settings)

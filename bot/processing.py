@@ -30,7 +30,7 @@ from core.texts import t
 
 log = logging.getLogger(__name__)
 FLOOD_WINDOW = timedelta(minutes=1)
-FLOOD_LIMIT = 20  # events per chat per minute; beyond this, one polite note and nothing else
+FLOOD_LIMIT = 60  # events per chat per minute (no person taps that fast); beyond this, one polite note and nothing else
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()

@@ -46,7 +46,7 @@ PLANS = ("従量電灯B", "従量電灯C", "スタンダードS")
 def _choices(ctx: Ctx, conv: Conv, key: str, options: tuple[str, ...]) -> None:
     buttons = [build.postback(ctx.t(f"bot.register.{conv.step}.{o}"), conv.button(o),
                               ctx.t(f"bot.register.{conv.step}.{o}")) for o in options]
-    ctx.send(build.text(ctx.t(key), buttons))
+    ctx.send(build.text(ctx.t(key, name=conv.data.get("resident_name", "")), buttons))
 
 
 def _ask_text(key: str):
