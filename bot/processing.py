@@ -1,7 +1,8 @@
 """Handle stored webhook events: each exactly once, one chat's events in order.
 
-The webhook stores events and answers at once; then (after the response is sent) it
-drains the sources it touched. Draining a source holds a per-source lock — a thread lock
+The webhook stores events and answers at once; a small pool of background threads in
+each process then drains the sources it touched (request threads never wait on LINE).
+Draining a source holds a per-source lock — a thread lock
 in this process and, on PostgreSQL, an advisory lock across gunicorn processes — and
 handles that source's RECEIVED events oldest first, each in its own transaction. Replies
 are sent after the commit. :func:`drain_stale` picks up anything a crash left behind.
@@ -13,6 +14,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -26,6 +28,7 @@ from core import clock
 from core.db import get_engine, is_postgres, session_scope
 from core.enums import WebhookState
 from core.models import WebhookEvent
+from core.settings import get_settings
 from core.texts import t
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,48 @@ FLOOD_LIMIT = 60  # events per chat per minute (no person taps that fast); beyon
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
+
+_executor: ThreadPoolExecutor | None = None
+_queued: set[str] = set()
+_inflight = 0
+_state = threading.Condition()
+
+
+def schedule(source_keys: set[str]) -> None:
+    """Drain these chats in the background (a chat already queued is not queued twice)."""
+    global _executor, _inflight
+    workers = get_settings().webhook_workers
+    if workers == 0:
+        return  # handled by drain_stale in another process
+    for key in sorted(source_keys):
+        with _state:
+            if key in _queued:
+                continue  # its queued drain has not started yet, so it will see the new event
+            _queued.add(key)
+            _inflight += 1
+            if _executor is None:  # created lazily: after gunicorn forks, in each worker
+                _executor = ThreadPoolExecutor(workers, thread_name_prefix="webhook")
+        _executor.submit(_run, key)
+
+
+def _run(key: str) -> None:
+    global _inflight
+    with _state:
+        _queued.discard(key)
+    try:
+        drain(key)
+    except Exception:
+        log.exception("draining a chat failed; the stale sweep will retry")
+    finally:
+        with _state:
+            _inflight -= 1
+            _state.notify_all()
+
+
+def wait_idle(timeout: float = 30.0) -> bool:
+    """Block until every scheduled drain has finished (tests and /dev/chat use this)."""
+    with _state:
+        return _state.wait_for(lambda: _inflight == 0, timeout)
 
 
 @contextmanager

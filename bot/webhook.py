@@ -5,8 +5,8 @@
 - The body must be LINE's shape (``destination``, ``events``); an empty ``events`` list is
   LINE's "verify" request → 200.
 - Each event is stored once by ``webhookEventId`` (redeliveries and duplicates are
-  ignored), the response goes out, and only then are the chats drained in order
-  (:mod:`bot.processing`), so LINE gets its 200 well inside 2 seconds.
+  ignored), the chats are handed to background drains (:mod:`bot.processing`, in order
+  per chat) and the response goes out, so LINE gets its 200 well inside 2 seconds.
 - Bodies over ``MAX_CONTENT_LENGTH`` are refused by Flask (413) before being read.
 """
 
@@ -20,11 +20,11 @@ from flask import Flask, Response, request
 from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.models.events import UnknownEvent
 from linebot.v3.webhook import WebhookParser
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from bot import processing
-from core.db import session_scope
+from core import clock
+from core.db import get_engine
+from core.enums import WebhookState
 from core.models import WebhookEvent
 from core.settings import Settings, get_settings
 
@@ -59,27 +59,34 @@ def parse(body: str, signature: str, settings: Settings) -> list[tuple[dict[str,
     return list(zip(raws, events, strict=True))
 
 
+def _insert(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(WebhookEvent)
+
+
 def store(pairs: list[tuple[dict[str, Any], Any]]) -> set[str]:
-    """Store new events (ignoring ones already seen); returns the chats that got new work."""
-    touched: set[str] = set()
-    with session_scope() as s:
-        for raw, event in pairs:
-            event_id = raw.get("webhookEventId")
-            if isinstance(event, UnknownEvent) or not isinstance(event_id, str) or not 0 < len(event_id) <= 64:
-                continue
-            if raw.get("mode") == "standby":
-                continue  # another channel handles this chat (module mode)
-            if s.scalar(select(WebhookEvent.id).where(WebhookEvent.webhook_event_id == event_id)) is not None:
-                continue
-            chat, _user, _group = processing.source_of(raw)
-            try:
-                with s.begin_nested():
-                    s.add(WebhookEvent(webhook_event_id=event_id, source_key=chat[:64],
-                                       event_type=str(raw.get("type"))[:32], body=raw))
-            except IntegrityError:
-                continue  # the same event arrived on another thread just now
-            touched.add(chat[:64])
-    return touched
+    """Store new events in one statement (``ON CONFLICT DO NOTHING`` on webhookEventId, so
+    redeliveries and duplicates vanish even when they race); returns the chats with new work."""
+    rows = []
+    for raw, event in pairs:
+        event_id = raw.get("webhookEventId")
+        if isinstance(event, UnknownEvent) or not isinstance(event_id, str) or not 0 < len(event_id) <= 64:
+            continue
+        if raw.get("mode") == "standby":
+            continue  # another channel handles this chat (module mode)
+        chat, _user, _group = processing.source_of(raw)
+        rows.append({"webhook_event_id": event_id, "source_key": chat[:64], "event_type": str(raw.get("type"))[:32],
+                     "body": raw, "state": WebhookState.RECEIVED, "received_at": clock.now()})
+    if not rows:
+        return set()
+    engine = get_engine()
+    stmt = (_insert(engine.dialect.name).values(rows)
+            .on_conflict_do_nothing(index_elements=["webhook_event_id"]).returning(WebhookEvent.source_key))
+    with engine.begin() as conn:
+        return set(conn.execute(stmt).scalars())
 
 
 def register_webhook(app: Flask) -> None:
@@ -92,8 +99,5 @@ def register_webhook(app: Flask) -> None:
         except Rejected as exc:
             log.info("webhook refused: %s", exc)
             return Response("Bad Request", status=400)
-        touched = store(pairs)
-        response = Response("OK", status=200)
-        if touched:
-            response.call_on_close(lambda: [processing.drain(k) for k in sorted(touched)])
-        return response
+        processing.schedule(store(pairs))
+        return Response("OK", status=200)

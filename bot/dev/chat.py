@@ -70,7 +70,9 @@ def deliver(app: Flask, settings: Settings, event: dict) -> int:
     signature = base64.b64encode(hmac.new(settings.line_secrets[0].encode(), body, hashlib.sha256).digest()).decode()
     resp = app.test_client().post("/callback", data=body, headers={"X-Line-Signature": signature,
                                                                     "Content-Type": "application/json"})
-    resp.close()  # runs the after-response handling now, so the page sees the answer at once
+    from bot import processing
+
+    processing.wait_idle(10)  # so the page sees the answer on its next poll
     return resp.status_code
 
 

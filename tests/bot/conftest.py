@@ -90,8 +90,10 @@ class Chat:
         sig = sign(raw, self.secret) if signature is None else signature
         if sig:
             headers["X-Line-Signature"] = sig
+        from bot import processing
+
         resp = self.client.post("/callback", data=raw, headers=headers)
-        resp.close()  # runs the after-response drain, as gunicorn does once the answer is sent
+        assert processing.wait_idle(), "webhook handling did not finish"
         return resp
 
     def send(self, name: str, **fields: Any) -> Any:
