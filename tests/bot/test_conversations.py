@@ -14,7 +14,7 @@ from tests.factories import supply_point
 SP = supply_point(424242)
 
 
-def register(chat, name: str = "お父さん", contact: str = "電話") -> None:  # noqa: ANN001
+def register(chat, name: str = "お父さん", contact: str = "電話") -> None:
     chat.send("follow__new")
     assert "友だち追加ありがとうございます" in chat.new_texts()
     chat.tap("家族です")
@@ -76,7 +76,7 @@ def test_consent_not_yet_keeps_waiting_and_nothing_is_watched(chat, clock) -> No
 
 def test_cancel_leaves_any_flow_and_old_buttons_are_no_longer_valid(chat, clock) -> None:
     chat.send("follow__new")
-    old_family = [a for a in chat.last_actions() if a.get("label") == "家族です"][0]
+    old_family = next(a for a in chat.last_actions() if a.get("label") == "家族です")
     chat.text("キャンセル")
     assert "中止しました" in chat.new_texts()
     chat.postback(old_family["data"])
