@@ -151,12 +151,13 @@ def process_one(event_id: int) -> None:
             chat, user, group = source_of(raw)
             event = Event.from_dict(raw)
             ctx = Ctx(s, event, raw, chat, user, group, getattr(event, "reply_token", None))
+            if not group:
+                _ = ctx.watcher  # speak the user's language from the first word
             count = _flooding(s, row)
             handler = HANDLERS.get(raw.get("type", ""))
             if count > FLOOD_LIMIT:
                 row.error = "rate_limited"
                 if count == FLOOD_LIMIT + 1:
-                    _ = ctx.watcher
                     ctx.say("bot.flood")
             elif handler is not None:
                 handler(ctx)

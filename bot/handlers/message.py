@@ -31,6 +31,13 @@ def handle(ctx: Ctx) -> None:
     if text.lower() in engine.CANCEL_WORDS:
         engine.cancel(ctx)
         return
+    if _CODE.fullmatch(normalize(text)) and _may_be_code(ctx):
+        engine.end(ctx)
+        try:
+            join.try_code(ctx, text)
+        except ValidationError as exc:
+            ctx.say(f"bot.error.{exc.code}")
+        return
     if engine.feed_text(ctx, text):
         return
     if alerts.resident_ok(ctx, text):
@@ -45,10 +52,13 @@ def handle(ctx: Ctx) -> None:
     if command is not None:
         command(ctx)
         return
-    if _CODE.fullmatch(normalize(text)):
-        try:
-            join.try_code(ctx, text)
-        except ValidationError as exc:
-            ctx.say(f"bot.error.{exc.code}")
-        return
     ctx.say("bot.not_understood", quick=menu(ctx))
+
+
+def _may_be_code(ctx: Ctx) -> bool:
+    """An invite code typed straight away (a senior or a sibling who just added the account):
+    outside any flow, or at registration's first question, which only takes buttons."""
+    if ctx.is_group:
+        return False
+    row = engine.active(ctx)
+    return row is None or (row.flow == "register" and row.step == "relation")
