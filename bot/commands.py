@@ -71,14 +71,22 @@ def help_(ctx: Ctx) -> None:
 
 # ---- settings -----------------------------------------------------------------------
 def settings(ctx: Ctx) -> None:
-    home = home_for(ctx)
-    if home is None or ctx.watcher is None:
+    """One card per home (up to four, under LINE's five messages a reply)."""
+    linked = homes.homes_of(ctx.session, ctx.watcher) if ctx.watcher else []
+    if not linked:
         ctx.say("bot.no_home_yet")
         return
+    for home in linked[:4]:
+        ctx.send(_settings_card(ctx, home, quick=len(linked) == 1))
+
+
+def _settings_card(ctx: Ctx, home: Home, quick: bool) -> dict:
     link = homes.link_of(ctx.session, ctx.watcher, home.id)
     onoff = {True: ctx.t("bot.settings.on"), False: ctx.t("bot.settings.off")}
     schedule = home.schedule
+    name = home.resident.display_name if home.resident else ""
     lines = [
+        name,
         ctx.t("bot.settings.channels", value=" / ".join(c.upper() for c in link.channels)),
         ctx.t("bot.settings.daily", value=onoff[link.notify_daily]),
         ctx.t("bot.settings.monthly", value=onoff[link.notify_monthly]),
@@ -95,11 +103,13 @@ def settings(ctx: Ctx) -> None:
         build.postback(ctx.t("bot.settings.watchers"), build.data(action="watchers", h=h)),
         build.postback(ctx.t("bot.settings.invite"), build.data(action="invite", h=h)),
     ]
-    quick = [build.postback(f"{p}%", build.data(action="set", h=h, k="over", v=p)) for p in OVER_USAGE_CHOICES]
-    quick += [build.message_action(ctx.t("bot.menu.times")), build.message_action(ctx.t("bot.settings.add_email")),
-              build.postback(ctx.t("bot.settings.line_only"), build.data(action="set", h=h, k="channels", v="line"))]
     msg = build.card(ctx.t("bot.settings.title"), lines, buttons)
-    ctx.send(build.with_quick(msg, quick))
+    if not quick:
+        return msg
+    options = [build.postback(f"{p}%", build.data(action="set", h=h, k="over", v=p)) for p in OVER_USAGE_CHOICES]
+    options += [build.message_action(ctx.t("bot.menu.times")), build.message_action(ctx.t("bot.settings.add_email")),
+                build.postback(ctx.t("bot.settings.line_only"), build.data(action="set", h=h, k="channels", v="line"))]
+    return build.with_quick(msg, options)
 
 
 def _linked_home(ctx: Ctx, fields: dict[str, str]) -> tuple[Home, object]:

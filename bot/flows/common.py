@@ -20,13 +20,23 @@ def home_for(ctx: Ctx, home_id: int | None = None) -> Home | None:
     return linked[0] if linked else None
 
 
-def require_home(ctx: Ctx) -> dict[str, int] | None:
-    """``on_start`` for flows that act on a home: explain and stop if there is none."""
-    home = home_for(ctx)
-    if home is None:
+def require_home(ctx: Ctx, flow_name: str) -> dict[str, int] | None:
+    """``on_start`` for flows that act on a home: explain and stop if there is none; ask
+    "which home?" first when the watcher has several."""
+    linked = homes.homes_of(ctx.session, ctx.watcher) if ctx.watcher else []
+    if not linked:
         ctx.say("bot.no_home_yet")
         return None
-    return {"home_id": home.id}
+    if len(linked) == 1:
+        return {"home_id": linked[0].id}
+    from bot.flows import engine
+
+    engine.start(ctx, engine.flows()["choose_home"], {"then": flow_name})
+    return None
+
+
+def home_on_start(flow_name: str):
+    return lambda ctx: require_home(ctx, flow_name)
 
 
 def date_bounds(home: Home) -> tuple[str, str]:

@@ -13,7 +13,6 @@ from enum import StrEnum
 
 from bot.context import Ctx
 from bot.flows.base import END, Answer, Conv, Flow, Step
-from bot.flows.common import require_home
 from core import audit, homes, validate
 from core.enums import Channel
 
@@ -34,11 +33,18 @@ def _handle(ctx: Ctx, conv: Conv, answer: Answer) -> str:
     return END
 
 
+def _start(ctx: Ctx) -> dict[str, object] | None:
+    if ctx.watcher is None or not homes.homes_of(ctx.session, ctx.watcher):
+        ctx.say("bot.no_home_yet")
+        return None
+    return {}
+
+
 FLOW = Flow(
     name="email",
     states=S,
     start=S.ADDRESS,
     triggers=("メールも受け取る", "add email"),
-    on_start=require_home,
+    on_start=_start,
     steps={S.ADDRESS: Step(lambda c, v: c.say("bot.settings.ask_email"), _handle)},
 )

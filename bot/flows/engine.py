@@ -82,12 +82,16 @@ def end(ctx: Ctx) -> bool:
     return True
 
 
-def start(ctx: Ctx, flow: Flow) -> None:
-    """Begin ``flow`` (replacing any flow in progress) and ask its first question."""
-    data = flow.on_start(ctx) if flow.on_start else {}
+def start(ctx: Ctx, flow: Flow, data: dict | None = None) -> None:
+    """Begin ``flow`` (replacing any flow in progress) and ask its first question.
+
+    ``on_start`` may refuse (returns None, having said why; a flow in progress is kept) or
+    hand over to another flow (e.g. "which home?") that starts this one afterwards.
+    """
     if data is None:
-        end(ctx)
-        return
+        data = flow.on_start(ctx) if flow.on_start else {}
+        if data is None:
+            return
     conv = Conv(flow.name, flow.start.value, secrets.token_hex(4), data)
     _save(ctx, flow, conv)
     flow.steps[flow.start].ask(ctx, conv)
@@ -107,7 +111,9 @@ def _advance(ctx: Ctx, flow: Flow, conv: Conv, answer: Answer) -> None:
         end(ctx)
         return
     if nxt == END:
-        end(ctx)
+        row = _row(ctx)
+        if row is not None and row.flow == flow.name and _conv(row).nonce == conv.nonce:
+            end(ctx)  # (unless the handler started another flow in this chat)
         return
     conv.step = nxt
     conv.nonce = secrets.token_hex(4)

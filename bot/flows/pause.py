@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from bot.context import Ctx
 from bot.flows.base import END, Answer, Conv, Flow, Step
-from bot.flows.common import date_bounds, home_for, require_home
+from bot.flows.common import date_bounds, home_for, home_on_start
 from bot.messages import build
 from core import pauses, validate
 from core.errors import NotFound, ValidationError
@@ -108,7 +108,7 @@ FLOW = Flow(
     states=S,
     start=S.MENU,
     triggers=("一時停止", "pause"),
-    on_start=require_home,
+    on_start=home_on_start("pause"),
     steps={
         S.MENU: Step(_ask_menu, _menu),
         S.TRIP_FROM: Step(_ask_date("bot.pause.ask_from", None), _from),

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from bot.context import Ctx
 from bot.flows.base import END, Answer, Conv, Flow, Step
-from bot.flows.common import home_for, require_home
+from bot.flows.common import home_for, home_on_start
 from bot.messages import build
 from core import schedules, validate
 from core.errors import NotFound
@@ -58,7 +58,7 @@ FLOW = Flow(
     states=S,
     start=S.WAKE,
     triggers=("時間設定", "起床・就寝時間", "times"),
-    on_start=require_home,
+    on_start=home_on_start("times"),
     steps={
         S.WAKE: Step(_ask("bot.times.ask_wake", "07:00"), _wake),
         S.SLEEP: Step(_ask("bot.times.ask_sleep", "22:00"), _sleep),

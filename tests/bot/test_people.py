@@ -205,3 +205,26 @@ def test_stale_events_are_swept_after_a_crash(chat, clock, settings) -> None:
     clock.advance(timedelta(minutes=1))
     assert processing.drain_stale() == 1
     assert "よくあるご質問" in chat.new_texts()
+
+
+def test_a_watcher_of_two_homes_is_asked_which_home(chat, clock, make_home) -> None:
+    from core.models import HomeWatcher as Link
+
+    register(chat)
+    other = make_home(resident_name="お母さん")
+    with session_scope() as s:
+        watcher_id = s.scalar(select(Watcher.id).where(Watcher.line_user_id == chat.user_id))
+        s.add(Link(home_id=other.id, watcher_id=watcher_id, escalation_order=1))
+    chat.new_texts()
+    chat.text("一時停止")
+    assert "どちらのお宅ですか" in chat.new_texts()
+    chat.tap("お母さん")
+    assert "どうしますか" in chat.new_texts()
+    chat.tap("今夜は夜更かし")
+    assert "見守りを再開します" in chat.new_texts()
+    with session_scope() as s:
+        from core.models import Pause
+
+        assert [p.home_id for p in s.scalars(select(Pause))] == [other.id]
+    chat.text("設定")
+    assert [m["type"] for m in chat.new_messages()] == ["flex", "flex"]

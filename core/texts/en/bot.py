@@ -192,6 +192,7 @@ TEXTS: dict[str, str] = {
     "bot.alert.closed_false_alarm": "Closed as a false alarm. Sorry for the trouble.",
     "bot.senior.how_to_answer": "If you are fine, please send \"OK\".",
     "bot.senior.thanks": "Thank you. We will tell your family.",
+    "bot.choose_home.ask": "Which home?",
     "bot.richmenu.register": "Register",
     "bot.richmenu.status": "Today",
     "bot.richmenu.pause": "Pause",

@@ -202,6 +202,7 @@ TEXTS: dict[str, str] = {
     "bot.alert.closed_false_alarm": "誤報として終了しました。ご迷惑をおかけしました。",
     "bot.senior.how_to_answer": "お元気でしたら「OK」と送ってください。",
     "bot.senior.thanks": "ありがとうございます。ご家族にお伝えします。",
+    "bot.choose_home.ask": "どちらのお宅ですか。",
     # rich menu
     "bot.richmenu.register": "登録",
     "bot.richmenu.status": "今日の様子",
