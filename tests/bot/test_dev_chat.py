@@ -65,3 +65,12 @@ def test_newcomer_registers_and_acknowledges_a_simulated_alert(served: str, cloc
     assert result["told"] == 1
     tap("対応します")
     assert "対応をお願いします" in messages()[-1]["text"]
+
+
+def test_dev_pages_do_not_exist_in_production(settings: Any, db: Any) -> None:
+    from bot.app import create_app
+
+    prod = settings.model_copy(update={"mimamori_env": "prod"})
+    client = create_app(prod).test_client()
+    assert client.get("/dev/chat/").status_code == 404
+    assert client.post("/dev/chat/api/simulate-alert", json={}).status_code == 404
