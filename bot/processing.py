@@ -5,7 +5,8 @@ each process then drains the sources it touched (request threads never wait on L
 Draining a source holds a per-source lock — a thread lock
 in this process and, on PostgreSQL, an advisory lock across gunicorn processes — and
 handles that source's RECEIVED events oldest first, each in its own transaction. Replies
-are sent after the commit. :func:`drain_stale` picks up anything a crash left behind.
+are sent after the commit. :func:`drain_stale` picks up anything a crash left behind
+(each web process runs it now and then, triggered by traffic).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -38,7 +40,9 @@ FLOOD_LIMIT = 60  # events per chat per minute (no person taps that fast); beyon
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
+SWEEP_EVERY = 60.0  # seconds: how often a busy web process also looks for events a crash left
 _executor: ThreadPoolExecutor | None = None
+_last_sweep = 0.0
 _queued: set[str] = set()
 _inflight = 0
 _state = threading.Condition()
@@ -46,19 +50,45 @@ _state = threading.Condition()
 
 def schedule(source_keys: set[str]) -> None:
     """Drain these chats in the background (a chat already queued is not queued twice)."""
-    global _executor, _inflight
+    global _executor, _inflight, _last_sweep
     workers = get_settings().webhook_workers
     if workers == 0:
         return  # handled by drain_stale in another process
+    now = time.monotonic()
+    sweep = False
+    with _state:
+        if now - _last_sweep > SWEEP_EVERY:
+            _last_sweep, sweep = now, True
+            _inflight += 1
+    if sweep:
+        _pool(workers).submit(_sweep)
     for key in sorted(source_keys):
         with _state:
             if key in _queued:
                 continue  # its queued drain has not started yet, so it will see the new event
             _queued.add(key)
             _inflight += 1
-            if _executor is None:  # created lazily: after gunicorn forks, in each worker
-                _executor = ThreadPoolExecutor(workers, thread_name_prefix="webhook")
-        _executor.submit(_run, key)
+        _pool(workers).submit(_run, key)
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    global _executor
+    with _state:
+        if _executor is None:  # created lazily: after gunicorn forks, in each worker
+            _executor = ThreadPoolExecutor(workers, thread_name_prefix="webhook")
+        return _executor
+
+
+def _sweep() -> None:
+    global _inflight
+    try:
+        drain_stale()
+    except Exception:
+        log.exception("sweeping stale webhook events failed")
+    finally:
+        with _state:
+            _inflight -= 1
+            _state.notify_all()
 
 
 def _run(key: str) -> None:
