@@ -90,6 +90,7 @@ def close(ctx: Ctx, fields: dict[str, str]) -> None:
         ctx.say("bot.alert.already_closed")
 
 
+WITHDRAW_WORDS = frozenset({"同意の取り消し", "見守りをやめる", "withdraw consent"})
 OK_WORDS = frozenset({"ok", "ｏｋ", "おっけー", "オッケー", "大丈夫", "だいじょうぶ", "元気", "げんき", "はい"})
 
 
@@ -99,6 +100,9 @@ def resident_ok(ctx: Ctx, text: str) -> bool:
     if resident is None:
         return False
     ctx.lang = resident.language or "ja"
+    if text.strip() in WITHDRAW_WORDS:
+        resident_withdraw(ctx, {})
+        return True
     if text.strip().lower() not in OK_WORDS:
         ctx.say("bot.senior.how_to_answer")
         return True
@@ -114,3 +118,22 @@ def resident_ok(ctx: Ctx, text: str) -> bool:
                 incidents.close(ctx.session, incident, CloseReason.RESIDENT_OK, "resident_line")
     ctx.say("bot.senior.thanks")
     return True
+
+
+def resident_withdraw(ctx: Ctx, fields: dict[str, str]) -> None:
+    """The senior withdraws their consent themselves: asked once, then watching stops at once."""
+    from core import consent
+    from core.models import Home
+
+    resident = ctx.resident()
+    if resident is None:
+        raise AccessDenied("not a resident")
+    if fields.get("confirm") != "yes":
+        yes = ctx.t("bot.consent.withdraw_yes")
+        ctx.send(build.card(ctx.t("bot.consent.withdraw_title"), [ctx.t("bot.consent.withdraw_ask")],
+                            [build.postback(yes, build.data(action="resident_withdraw", confirm="yes"), yes)]))
+        return
+    home = ctx.session.get(Home, resident.home_id)
+    assert home is not None
+    consent.withdraw(ctx.session, home, f"resident_line:{resident.id}")
+    ctx.say("bot.consent.withdrawn")

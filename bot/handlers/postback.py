@@ -10,7 +10,8 @@ from bot.context import Ctx
 from bot.flows import engine
 from core.errors import AccessDenied, NotFound, ValidationError
 
-ACTIONS = {"ack": alerts.ack, "close": alerts.close, **commands.ACTIONS}
+ACTIONS = {"ack": alerts.ack, "close": alerts.close, "resident_withdraw": alerts.resident_withdraw,
+           **commands.ACTIONS}
 
 
 def handle(ctx: Ctx) -> None:

@@ -228,3 +228,16 @@ def test_a_watcher_of_two_homes_is_asked_which_home(chat, clock, make_home) -> N
         assert [p.home_id for p in s.scalars(select(Pause))] == [other.id]
     chat.text("設定")
     assert [m["type"] for m in chat.new_messages()] == ["flex", "flex"]
+
+
+def test_the_senior_can_withdraw_consent_and_the_family_is_told(chat, chat_factory, clock) -> None:
+    register(chat, contact="LINE")
+    code = chat.new_texts().split("コード ")[1].split(" ")[0]
+    senior = chat_factory()
+    senior.text(code)
+    senior.text("同意の取り消し")
+    senior.tap("取り消す")
+    assert "見守りを止めました" in senior.new_texts()
+    with session_scope() as s:
+        assert s.scalar(select(Home)).status == HomeStatus.AWAITING_CONSENT
+        assert [o.recipient for o in s.scalars(select(OutboxMessage))] == [chat.user_id]
