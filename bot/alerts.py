@@ -104,6 +104,10 @@ def resident_ok(ctx: Ctx, text: str) -> bool:
         resident_withdraw(ctx, {})
         return True
     if text.strip().lower() not in OK_WORDS:
+        from core import homes
+
+        if ctx.watcher is not None and homes.homes_of(ctx.session, ctx.watcher):
+            return False  # also a family member of some home: their words are commands too
         ctx.say("bot.senior.how_to_answer")
         return True
     try:

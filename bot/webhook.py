@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import cache
 from typing import Any
 
 from flask import Flask, Response, request
@@ -59,12 +60,15 @@ def parse(body: str, signature: str, settings: Settings) -> list[tuple[dict[str,
     return list(zip(raws, events, strict=True))
 
 
-def _insert(dialect: str):
+@cache
+def _insert(dialect: str) -> Any:
+    """The dialect's INSERT .. ON CONFLICT DO NOTHING RETURNING, built once (compiled once)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(WebhookEvent)
+    return (insert(WebhookEvent).on_conflict_do_nothing(index_elements=["webhook_event_id"])
+            .returning(WebhookEvent.source_key))
 
 
 def store(pairs: list[tuple[dict[str, Any], Any]]) -> set[str]:
@@ -83,10 +87,8 @@ def store(pairs: list[tuple[dict[str, Any], Any]]) -> set[str]:
     if not rows:
         return set()
     engine = get_engine()
-    stmt = (_insert(engine.dialect.name).values(rows)
-            .on_conflict_do_nothing(index_elements=["webhook_event_id"]).returning(WebhookEvent.source_key))
     with engine.begin() as conn:
-        return set(conn.execute(stmt).scalars())
+        return set(conn.execute(_insert(engine.dialect.name), rows).scalars())
 
 
 def register_webhook(app: Flask) -> None:
