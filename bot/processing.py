@@ -151,11 +151,38 @@ def _next(source_key: str) -> int | None:
     return min(rows, key=lambda r: (r.body.get("timestamp", 0) if isinstance(r.body, dict) else 0, r.id)).id
 
 
+# Intake first: while /callback requests are being answered, handlers step aside for a
+# moment (LINE's 2-second limit is hard; a reply a fraction of a second later is not).
+_intake = 0
+YIELD_STEP, YIELD_MAX = 0.005, 0.25
+
+
+@contextmanager
+def intake() -> Iterator[None]:
+    """Wrap answering a webhook request, so handlers give it the CPU first."""
+    global _intake
+    with _state:
+        _intake += 1
+    try:
+        yield
+    finally:
+        with _state:
+            _intake -= 1
+
+
+def _step_aside() -> None:
+    waited = 0.0
+    while _intake and waited < YIELD_MAX:
+        time.sleep(YIELD_STEP)
+        waited += YIELD_STEP
+
+
 def drain(source_key: str) -> int:
     """Handle every waiting event of one chat, in order; returns how many were handled."""
     done = 0
     with source_lock(source_key):
         while (event_id := _next(source_key)) is not None:
+            _step_aside()
             process_one(event_id)
             done += 1
     return done

@@ -95,11 +95,13 @@ def register_webhook(app: Flask) -> None:
     @app.post("/callback")
     def callback() -> Response:
         settings = app.config.get("SETTINGS") or get_settings()
-        body = request.get_data(as_text=True)
-        try:
-            pairs = parse(body, request.headers.get("X-Line-Signature", ""), settings)
-        except Rejected as exc:
-            log.info("webhook refused: %s", exc)
-            return Response("Bad Request", status=400)
-        processing.schedule(store(pairs))
+        with processing.intake():
+            body = request.get_data(as_text=True)
+            try:
+                pairs = parse(body, request.headers.get("X-Line-Signature", ""), settings)
+            except Rejected as exc:
+                log.info("webhook refused: %s", exc)
+                return Response("Bad Request", status=400)
+            touched = store(pairs)
+        processing.schedule(touched)
         return Response("OK", status=200)
