@@ -24,11 +24,13 @@ from sqlalchemy import select
 from bot.alerts import alert_card
 from bot.dev.line_emulator import STATE
 from bot.line_api import LineClient
+from bot.messages import build
 from core import clock, homes, incidents, invites
 from core.db import session_scope
 from core.enums import IncidentKind
 from core.models import Building, Home, Incident, Watcher
 from core.settings import Settings
+from core.texts import t
 
 PAGE = Path(__file__).parent / "static" / "chat.html"
 DESTINATION = "U" + "0" * 32
@@ -131,6 +133,11 @@ def create_chat_blueprint(settings: Settings) -> Blueprint:
                 targets.append((home.building.line_group_id, "ja", True))
             told = [w.display_name or "ご家族" for w in homes.reachable_watchers(s, home.id)]
             cards = [(to, alert_card(incident, home, lang, told=told, group=group)) for to, lang, group in targets]
+            resident = home.resident
+            if resident is not None and resident.line_user_id:  # the senior's LINE check-in, as escalation sends it
+                checkin = t("bot.senior.checkin", resident.language, name=resident.display_name)
+                ok = build.message_action("OK")
+                cards.append((resident.line_user_id, build.text(checkin, [ok])))
         client = LineClient(settings)
         for to, card in cards:
             client.push(to, [card])

@@ -191,6 +191,7 @@ TEXTS: dict[str, str] = {
     "bot.alert.closed_safe": "We are glad they are safe. The alert is closed.",
     "bot.alert.closed_false_alarm": "Closed as a false alarm. Sorry for the trouble.",
     "bot.senior.how_to_answer": "If you are fine, please send \"OK\".",
+    "bot.senior.checkin": "This is mimamori. Are you all right? If you are fine, please reply \"OK\".",
     "bot.senior.thanks": "Thank you. We will tell your family.",
     "bot.choose_home.ask": "Which home?",
     "bot.richmenu.register": "Register",

@@ -201,6 +201,7 @@ TEXTS: dict[str, str] = {
     "bot.alert.closed_safe": "無事でよかったです。お知らせを終了しました。",
     "bot.alert.closed_false_alarm": "誤報として終了しました。ご迷惑をおかけしました。",
     "bot.senior.how_to_answer": "お元気でしたら「OK」と送ってください。",
+    "bot.senior.checkin": "みまもりです。お元気ですか。大丈夫でしたら「OK」と返してください。",
     "bot.senior.thanks": "ありがとうございます。ご家族にお伝えします。",
     "bot.choose_home.ask": "どちらのお宅ですか。",
     # rich menu
