@@ -2,26 +2,20 @@
 
 Every call has a timeout. Replies use the reply token first and fall back to a push
 (reply tokens expire, and a slow or retried event may have lost its token).
+line-bot-sdk's messaging package (hundreds of models, seconds to import on a busy
+machine) is imported on first use, so web workers start answering at once.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
-
-from linebot.v3.messaging import (
-    ApiClient,
-    Configuration,
-    Message,
-    MessagingApi,
-    MessagingApiBlob,
-    PushMessageRequest,
-    ReplyMessageRequest,
-)
-from linebot.v3.messaging.exceptions import ApiException
+from typing import TYPE_CHECKING, Any
 
 from core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from linebot.v3.messaging import ApiClient, Message, MessagingApi, MessagingApiBlob
 
 log = logging.getLogger(__name__)
 MAX_PER_CALL = 5
@@ -36,14 +30,20 @@ class LineClient:
         self.timeout = min(self.settings.http_timeout_seconds, TIMEOUT_CAP)
 
     def _api(self, data: bool = False) -> ApiClient:
+        from linebot.v3.messaging import ApiClient, Configuration
+
         host = self.settings.line_data_api_url if data else self.settings.line_api_url
         return ApiClient(Configuration(host=host, access_token=self.settings.line_access_token))
 
     @staticmethod
     def _messages(messages: list[dict[str, Any]]) -> list[Message]:
+        from linebot.v3.messaging import Message
+
         return [Message.from_dict(m) for m in messages]
 
     def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> None:
+        from linebot.v3.messaging import MessagingApi, ReplyMessageRequest
+
         with self._api() as client:
             MessagingApi(client).reply_message(
                 ReplyMessageRequest(reply_token=reply_token, messages=self._messages(messages)),
@@ -51,6 +51,8 @@ class LineClient:
             )
 
     def push(self, to: str, messages: list[dict[str, Any]], retry_key: str | None = None) -> None:
+        from linebot.v3.messaging import MessagingApi, PushMessageRequest
+
         with self._api() as client:
             MessagingApi(client).push_message(
                 PushMessageRequest(to=to, messages=self._messages(messages)),
@@ -60,6 +62,8 @@ class LineClient:
 
     def send(self, to: str, reply_token: str | None, messages: list[dict[str, Any]]) -> str:
         """Reply if we can, else push; returns how it went out ('reply', 'push' or 'failed')."""
+        from linebot.v3.messaging.exceptions import ApiException
+
         batches = [messages[i : i + MAX_PER_CALL] for i in range(0, len(messages), MAX_PER_CALL)]
         how = "push"
         for i, batch in enumerate(batches):
@@ -81,6 +85,8 @@ class LineClient:
 
     def profile_language(self, user_id: str) -> tuple[str | None, str | None]:
         """(displayName, language) from the user's LINE profile, or (None, None) on failure."""
+        from linebot.v3.messaging import MessagingApi
+
         try:
             with self._api() as client:
                 prof = MessagingApi(client).get_profile(user_id, _request_timeout=self.timeout)
@@ -90,7 +96,11 @@ class LineClient:
             return None, None
 
     def blob(self) -> MessagingApiBlob:
+        from linebot.v3.messaging import MessagingApiBlob
+
         return MessagingApiBlob(self._api(data=True))
 
     def messaging(self) -> MessagingApi:
+        from linebot.v3.messaging import MessagingApi
+
         return MessagingApi(self._api())
