@@ -1,0 +1,230 @@
+"""Learn each home's normal day from its last 8 weeks, for many homes at once.
+
+A baseline is a small set of arrays with a leading "home" axis. The heart of it is a
+log-likelihood-ratio table ``llr[home, day_type, half_hour, bin]``: for a reading that
+falls in ``bin`` at that half-hour, how much more it looks like this home's own nights
+(01:00-05:00) than like this home's usual use at that hour. Detectors add these up while
+the home "looks asleep". Everything else (base load, activity level, wake and sleep
+times, quiet-stretch lengths, usual day kWh, watchability) is learned from the same days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from core.detection.timeaxis import RESTDAY, SLOTS_PER_DAY, WEEKDAY
+
+LEARNING_DAYS = 56
+MIN_GOOD_DAYS = 42  # fewer complete-enough days than this: not ready to watch
+N_BINS = 10
+LLR_CLIP = (-4.0, 3.0)
+NIGHT_SLOTS = np.arange(2, 10)  # 01:00-05:00 local
+MORNING_SLOTS = (8, 26)  # wake is looked for between 04:00 and 13:00
+EVENING_SLOTS = (36, 54)  # sleep between 18:00 and 03:00 (next day)
+WATCHABLE_MIN = 0.35  # below this a home is told it cannot be watched well
+SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class Baselines:
+    """Learned normal days for H homes. All arrays have leading axis H."""
+
+    edges: np.ndarray  # [H, N_BINS-1] kWh bin edges
+    llr: np.ndarray  # [H, 2, 48, N_BINS] night-vs-usual log-likelihood ratio
+    base_load: np.ndarray  # [H] kWh per half-hour of fridge/standby
+    active_kwh: np.ndarray  # [H] above this a half-hour counts as "someone did something"
+    wake_hh: np.ndarray  # [H, 2] learned wake (half-hours since 00:00, late-typical), by day type
+    sleep_hh: np.ndarray  # [H, 2] learned sleep (half-hours since 00:00, may exceed 48)
+    quiet_run: np.ndarray  # [H, 48] usual longest quiet stretch (slots) ending at each half-hour
+    day_kwh: np.ndarray  # [H, 2] usual day total by day type
+    watchability: np.ndarray  # [H] 0..1: how clearly the home shows a daily rhythm
+    days_used: np.ndarray  # [H] complete-enough days the baseline was learned from
+
+    @property
+    def ready(self) -> np.ndarray:
+        return self.days_used >= MIN_GOOD_DAYS
+
+    def take(self, index: np.ndarray) -> Baselines:
+        """Baselines re-indexed by ``index`` (e.g. one row per home and tick)."""
+        return Baselines(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    def to_json(self, i: int) -> dict[str, Any]:
+        """One home's baseline as plain JSON (for HomeBaseline.data)."""
+        data: dict[str, Any] = {"schema": SCHEMA}
+        for f in fields(self):
+            value = getattr(self, f.name)[i]
+            data[f.name] = np.round(value, 5).tolist() if isinstance(value, np.ndarray) else float(value)
+        return data
+
+    @staticmethod
+    def from_json(items: list[dict[str, Any] | None]) -> Baselines:
+        """Stack per-home JSON baselines; a missing one becomes an empty, not-ready baseline."""
+        empty = empty_baselines(1)
+        columns: dict[str, list[Any]] = {f.name: [] for f in fields(Baselines)}
+        for item in items:
+            ok = item is not None and item.get("schema") == SCHEMA
+            for f in fields(Baselines):
+                columns[f.name].append(np.asarray(item[f.name]) if ok else getattr(empty, f.name)[0])
+        return Baselines(
+            **{name: np.asarray(values, dtype=getattr(empty, name).dtype) for name, values in columns.items()}
+        )
+
+
+def empty_baselines(h: int) -> Baselines:
+    return Baselines(
+        edges=np.tile(np.linspace(0.01, 0.09, N_BINS - 1, dtype=np.float32), (h, 1)),
+        llr=np.zeros((h, 2, SLOTS_PER_DAY, N_BINS), np.float32),
+        base_load=np.zeros(h, np.float32),
+        active_kwh=np.full(h, np.inf, np.float32),
+        wake_hh=np.full((h, 2), 16.0, np.float32),
+        sleep_hh=np.full((h, 2), 46.0, np.float32),
+        quiet_run=np.full((h, SLOTS_PER_DAY), 48.0, np.float32),
+        day_kwh=np.zeros((h, 2), np.float32),
+        watchability=np.zeros(h, np.float32),
+        days_used=np.zeros(h, np.int32),
+    )
+
+
+def _row_quantiles(values: np.ndarray, qs: list[float]) -> np.ndarray:
+    """Per-row quantiles ignoring NaN ([H, N] -> [H, len(qs)]); fast via one sort."""
+    ordered = np.sort(values, axis=1)
+    count = np.sum(~np.isnan(values), axis=1)
+    out = np.empty((values.shape[0], len(qs)), np.float64)
+    for j, q in enumerate(qs):
+        idx = np.clip(np.floor(q * (count - 1)).astype(np.int64), 0, values.shape[1] - 1)
+        out[:, j] = np.take_along_axis(ordered, idx[:, None], axis=1)[:, 0]
+    out[count == 0] = 0.0
+    return out
+
+
+def bin_index(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Bin of each reading: ``x`` [R, W], per-row ``edges`` [R, N_BINS-1] -> int8 [R, W]."""
+    idx = np.zeros(x.shape, np.int8)
+    for k in range(edges.shape[1]):
+        idx += x > edges[:, k : k + 1]
+    return idx
+
+
+def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
+    """Learn baselines from ``days`` [H, D, 48] kWh (NaN = missing) and ``day_type`` [D]."""
+    h, d, _ = days.shape
+    x = days.astype(np.float64)
+    good_day = np.mean(~np.isnan(x), axis=2) >= 0.9  # [H, D]
+    x = np.where(good_day[:, :, None], x, np.nan)
+    days_used = good_day.sum(axis=1).astype(np.int32)
+
+    night = x[:, :, NIGHT_SLOTS].reshape(h, -1)
+    nq = _row_quantiles(night, [0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 0.99])
+    aq = _row_quantiles(x.reshape(h, -1), [0.6, 0.8, 0.93])
+    edges = np.sort(np.concatenate([nq[:, :6], aq], axis=1), axis=1)
+    edges = edges + np.arange(N_BINS - 1) * 1e-4  # strictly increasing even for dead meters
+    base_load = nq[:, 0]
+    active_kwh = np.maximum(nq[:, 6] * 1.15, nq[:, 2] + 0.05)
+
+    bins = bin_index(x.reshape(h, -1), edges).reshape(h, d, SLOTS_PER_DAY)
+    present = ~np.isnan(x)
+    llr = _llr_table(bins, present, day_type, h)
+
+    active = (x > active_kwh[:, None, None]) & present
+    wake_hh, sleep_hh = _wake_sleep(active, present, day_type)
+    quiet_run = _quiet_runs(active, present)
+    day_total = np.where(good_day, np.nansum(x, axis=2), np.nan)
+    day_kwh = np.stack([_nanmedian_rows(np.where(day_type[None, :] == t, day_total, np.nan)) for t in (0, 1)], 1)
+
+    # Expected evidence per day of a real "nobody moves" event: sum over the day of
+    # KL(night || usual at that hour). A vacant flat or a fridge-only meter gives ~0.
+    p_night = _hist(bins[:, :, NIGHT_SLOTS], present[:, :, NIGHT_SLOTS], h)  # [H, B]
+    kl = np.einsum("hb,htsb->ht", p_night, np.clip(llr, *LLR_CLIP))  # [H, 2] (48 slots summed)
+    evidence = 0.7 * kl[:, WEEKDAY] + 0.3 * kl[:, RESTDAY]
+    watchability = 1.0 - np.exp(-np.maximum(evidence, 0) / 30.0)
+    watchability = np.where(days_used >= MIN_GOOD_DAYS, watchability, 0.0)
+
+    return Baselines(
+        edges=edges.astype(np.float32),
+        llr=np.clip(llr, *LLR_CLIP).astype(np.float32),
+        base_load=base_load.astype(np.float32),
+        active_kwh=active_kwh.astype(np.float32),
+        wake_hh=wake_hh.astype(np.float32),
+        sleep_hh=sleep_hh.astype(np.float32),
+        quiet_run=quiet_run.astype(np.float32),
+        day_kwh=np.nan_to_num(day_kwh).astype(np.float32),
+        watchability=watchability.astype(np.float32),
+        days_used=days_used,
+    )
+
+
+def _nanmedian_rows(v: np.ndarray) -> np.ndarray:
+    return _row_quantiles(v, [0.5])[:, 0]
+
+
+def _hist(bins: np.ndarray, present: np.ndarray, h: int, alpha: float = 0.5) -> np.ndarray:
+    """Smoothed bin probabilities per home over all given cells -> [H, B]."""
+    hh = np.broadcast_to(np.arange(h)[:, None, None], bins.shape)
+    counts = np.bincount((hh * N_BINS + bins)[present].ravel(), minlength=h * N_BINS).reshape(h, N_BINS)
+    counts = counts + alpha
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def _llr_table(bins: np.ndarray, present: np.ndarray, day_type: np.ndarray, h: int) -> np.ndarray:
+    """log p_night(bin) - log p_usual(day_type, half-hour, bin), smoothed over +-1 h."""
+    d = bins.shape[1]
+    p_night = _hist(bins[:, :, NIGHT_SLOTS], present[:, :, NIGHT_SLOTS], h)
+    home = np.arange(h)[:, None, None]
+    dt = np.broadcast_to(day_type[None, :, None], bins.shape)
+    slot = np.broadcast_to(np.arange(SLOTS_PER_DAY)[None, None, :], bins.shape)
+    flat = ((home * 2 + dt) * SLOTS_PER_DAY + slot) * N_BINS + bins
+    counts = np.bincount(flat[present], minlength=h * 2 * SLOTS_PER_DAY * N_BINS).astype(np.float64)
+    counts = counts.reshape(h, 2, SLOTS_PER_DAY, N_BINS)
+    # neighbouring half-hours (+-1 h) share evidence: routines drift by an hour
+    smooth = sum(np.roll(counts, s, axis=2) * w for s, w in ((-2, 0.5), (-1, 1), (0, 1), (1, 1), (2, 0.5)))
+    both = smooth.sum(axis=1, keepdims=True)
+    both_p = both / np.maximum(both.sum(axis=3, keepdims=True), 1)
+    # rest days are few: shrink them toward the all-days profile
+    prior = 8.0 * both_p + 0.3
+    usual = smooth + prior
+    p_usual = usual / usual.sum(axis=3, keepdims=True)
+    del d
+    return np.log(p_night[:, None, None, :]) - np.log(p_usual)
+
+
+def _wake_sleep(active: np.ndarray, present: np.ndarray, day_type: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Late-typical wake (80th percentile of the first activity after 04:00) and usual sleep."""
+    h, _d, _ = active.shape
+    lo, hi = MORNING_SLOTS
+    morning = active[:, :, lo:hi]
+    has = morning.any(axis=2) & present[:, :, lo:hi].all(axis=2)
+    first = np.where(has, lo + morning.argmax(axis=2), np.nan).astype(np.float64)
+    # sleep: last active half-hour between 18:00 and 03:00 of the next day
+    nxt = np.concatenate([active[:, 1:, :], np.zeros((h, 1, SLOTS_PER_DAY), bool)], axis=1)
+    evening = np.concatenate([active[:, :, EVENING_SLOTS[0] :], nxt[:, :, : EVENING_SLOTS[1] - SLOTS_PER_DAY]], 2)
+    has_e = evening.any(axis=2)
+    last = np.where(has_e, EVENING_SLOTS[0] + evening.shape[2] - 1 - evening[:, :, ::-1].argmax(axis=2), np.nan)
+    wake = np.full((h, 2), 16.0)
+    sleep = np.full((h, 2), 46.0)
+    for t in (WEEKDAY, RESTDAY):
+        sel = day_type == t
+        if sel.any():
+            q = _row_quantiles(first[:, sel], [0.8])[:, 0]
+            ok = np.sum(~np.isnan(first[:, sel]), axis=1) >= max(3, sel.sum() // 2)
+            wake[:, t] = np.where(ok, q + 1, np.nan)  # +1: the slot after the first active one
+            s = _row_quantiles(last[:, sel], [0.5])[:, 0]
+            sleep[:, t] = np.where(np.sum(has_e[:, sel], axis=1) >= 3, s + 1, 46.0)
+    return wake, sleep
+
+
+def _quiet_runs(active: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """For each half-hour, the 95th percentile over days of the quiet stretch ending there."""
+    h, d, _ = active.shape
+    flat_active = active.reshape(h, -1)
+    flat_present = present.reshape(h, -1)
+    j = np.arange(flat_active.shape[1])
+    last_active = np.maximum.accumulate(np.where(flat_active, j, -1), axis=1)
+    runs = (j - last_active).astype(np.float32)  # gaps inside good days are few; counted as quiet here
+    runs = np.where(flat_present, runs, np.nan).reshape(h, d, SLOTS_PER_DAY)
+    out = np.empty((h, SLOTS_PER_DAY))
+    for s in range(SLOTS_PER_DAY):
+        out[:, s] = _row_quantiles(runs[:, :, s], [0.95])[:, 0]
+    return np.minimum(out, 96)
