@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from core.detection.series import accumulate, ups_and_downs
 from core.detection.timeaxis import RESTDAY, SLOTS_PER_DAY, WEEKDAY
 
 LEARNING_DAYS = 56
@@ -39,6 +40,11 @@ class Baselines:
     wake_hh: np.ndarray  # [H, 2] learned wake (half-hours since 00:00, late-typical), by day type
     sleep_hh: np.ndarray  # [H, 2] learned sleep (half-hours since 00:00, may exceed 48)
     quiet_run: np.ndarray  # [H, 48] usual longest quiet stretch (slots) ending at each half-hour
+    quiet_usual: np.ndarray  # [H, 48] how high the "looks asleep" score gets on normal days, by half-hour
+    flat_usual: np.ndarray  # [H, 48] same for the "stuck on one level" score
+    edges_rise: np.ndarray  # [H, N_BINS-1] bins of the rise above the 4-hour floor
+    llr_rise: np.ndarray  # [H, 2, 48, N_BINS] night-vs-usual LLR of that rise ("ups and downs")
+    up_kwh: np.ndarray  # [H] a rise above this is an "up": someone switched something on
     day_kwh: np.ndarray  # [H, 2] usual day total by day type
     watchability: np.ndarray  # [H] 0..1: how clearly the home shows a daily rhythm
     days_used: np.ndarray  # [H] complete-enough days the baseline was learned from
@@ -82,6 +88,11 @@ def empty_baselines(h: int) -> Baselines:
         wake_hh=np.full((h, 2), 16.0, np.float32),
         sleep_hh=np.full((h, 2), 46.0, np.float32),
         quiet_run=np.full((h, SLOTS_PER_DAY), 48.0, np.float32),
+        quiet_usual=np.full((h, SLOTS_PER_DAY), 1e3, np.float32),
+        flat_usual=np.full((h, SLOTS_PER_DAY), 1e3, np.float32),
+        edges_rise=np.tile(np.linspace(0.01, 0.09, N_BINS - 1, dtype=np.float32), (h, 1)),
+        llr_rise=np.zeros((h, 2, SLOTS_PER_DAY, N_BINS), np.float32),
+        up_kwh=np.full(h, np.inf, np.float32),
         day_kwh=np.zeros((h, 2), np.float32),
         watchability=np.zeros(h, np.float32),
         days_used=np.zeros(h, np.int32),
@@ -116,17 +127,23 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
     x = np.where(good_day[:, :, None], x, np.nan)
     days_used = good_day.sum(axis=1).astype(np.int32)
 
+    present = ~np.isnan(x)
     night = x[:, :, NIGHT_SLOTS].reshape(h, -1)
-    nq = _row_quantiles(night, [0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 0.99])
+    nq = _row_quantiles(night, [0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 0.97])
     aq = _row_quantiles(x.reshape(h, -1), [0.6, 0.8, 0.93])
-    edges = np.sort(np.concatenate([nq[:, :6], aq], axis=1), axis=1)
-    edges = edges + np.arange(N_BINS - 1) * 1e-4  # strictly increasing even for dead meters
+    edges = _edges(nq[:, :6], aq)
     base_load = nq[:, 0]
     active_kwh = np.maximum(nq[:, 6] * 1.15, nq[:, 2] + 0.05)
+    llr = _llr_table(bin_index(x.reshape(h, -1), edges).reshape(x.shape), present, day_type, h)
 
-    bins = bin_index(x.reshape(h, -1), edges).reshape(h, d, SLOTS_PER_DAY)
-    present = ~np.isnan(x)
-    llr = _llr_table(bins, present, day_type, h)
+    rise = ups_and_downs(x.reshape(h, -1))[0].reshape(x.shape)
+    rise_present = ~np.isnan(rise)
+    rq = _row_quantiles(rise[:, :, NIGHT_SLOTS].reshape(h, -1), [0.2, 0.4, 0.6, 0.8, 0.9, 0.97, 0.99])
+    raq = _row_quantiles(rise.reshape(h, -1), [0.7, 0.9])
+    edges_rise = _edges(rq[:, :7], raq)
+    up_kwh = np.maximum(rq[:, 6] * 1.3, 0.05)
+    llr_rise = _llr_table(bin_index(np.nan_to_num(rise.reshape(h, -1)), edges_rise).reshape(x.shape),
+                          rise_present, day_type, h)
 
     active = (x > active_kwh[:, None, None]) & present
     wake_hh, sleep_hh = _wake_sleep(active, present, day_type)
@@ -136,24 +153,38 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
 
     # Expected evidence per day of a real "nobody moves" event: sum over the day of
     # KL(night || usual at that hour). A vacant flat or a fridge-only meter gives ~0.
-    p_night = _hist(bins[:, :, NIGHT_SLOTS], present[:, :, NIGHT_SLOTS], h)  # [H, B]
-    kl = np.einsum("hb,htsb->ht", p_night, np.clip(llr, *LLR_CLIP))  # [H, 2] (48 slots summed)
+    night_bins = bin_index(night, edges).reshape(h, d, len(NIGHT_SLOTS))
+    p_night = _hist(night_bins, present[:, :, NIGHT_SLOTS], h)  # [H, B]
+    kl = np.einsum("hb,htsb->ht", p_night, llr)  # [H, 2] (48 slots summed)
     evidence = 0.7 * kl[:, WEEKDAY] + 0.3 * kl[:, RESTDAY]
     watchability = 1.0 - np.exp(-np.maximum(evidence, 0) / 30.0)
     watchability = np.where(days_used >= MIN_GOOD_DAYS, watchability, 0.0)
+    llr = llr.astype(np.float32)
+    llr_rise = llr_rise.astype(np.float32)
+    quiet_usual, flat_usual = _usual_scores(x, rise, llr, edges, llr_rise, edges_rise, day_type, active_kwh, up_kwh)
 
     return Baselines(
         edges=edges.astype(np.float32),
-        llr=np.clip(llr, *LLR_CLIP).astype(np.float32),
+        llr=llr,
         base_load=base_load.astype(np.float32),
         active_kwh=active_kwh.astype(np.float32),
         wake_hh=wake_hh.astype(np.float32),
         sleep_hh=sleep_hh.astype(np.float32),
         quiet_run=quiet_run.astype(np.float32),
+        quiet_usual=quiet_usual.astype(np.float32),
+        flat_usual=flat_usual.astype(np.float32),
+        edges_rise=edges_rise.astype(np.float32),
+        llr_rise=llr_rise,
+        up_kwh=up_kwh.astype(np.float32),
         day_kwh=np.nan_to_num(day_kwh).astype(np.float32),
         watchability=watchability.astype(np.float32),
         days_used=days_used,
     )
+
+
+def _edges(*parts: np.ndarray) -> np.ndarray:
+    edges = np.sort(np.concatenate(parts, axis=1), axis=1)
+    return edges + np.arange(edges.shape[1]) * 1e-4  # strictly increasing even for dead meters
 
 
 def _nanmedian_rows(v: np.ndarray) -> np.ndarray:
@@ -187,7 +218,7 @@ def _llr_table(bins: np.ndarray, present: np.ndarray, day_type: np.ndarray, h: i
     usual = smooth + prior
     p_usual = usual / usual.sum(axis=3, keepdims=True)
     del d
-    return np.log(p_night[:, None, None, :]) - np.log(p_usual)
+    return np.clip(np.log(p_night[:, None, None, :]) - np.log(p_usual), *LLR_CLIP)
 
 
 def _wake_sleep(active: np.ndarray, present: np.ndarray, day_type: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -228,3 +259,42 @@ def _quiet_runs(active: np.ndarray, present: np.ndarray) -> np.ndarray:
     for s in range(SLOTS_PER_DAY):
         out[:, s] = _row_quantiles(runs[:, :, s], [0.95])[:, 0]
     return np.minimum(out, 96)
+
+
+USUAL_SCORE_QUANTILE = 0.93
+
+
+def _usual_scores(
+    x: np.ndarray, rise: np.ndarray, llr: np.ndarray, edges: np.ndarray, llr_rise: np.ndarray,
+    edges_rise: np.ndarray, day_type: np.ndarray, active_kwh: np.ndarray, up_kwh: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run the detectors' own scores over the learning days; per half-hour, how high they
+    usually get (a high quantile over days, widened over +-1 h). Each day is scored from
+    noon of the day before, which is enough for the score to have reset at least once."""
+    h, d, _ = x.shape
+
+    def rows_of(v: np.ndarray) -> np.ndarray:
+        prev = np.concatenate([np.full((h, 1, SLOTS_PER_DAY), np.nan), v[:, :-1]], axis=1)[:, :, 24:]
+        return np.concatenate([prev, v], axis=2).reshape(h * d, 72)
+
+    prev_t = np.concatenate([day_type[:1], day_type[:-1]])
+    types = np.concatenate([np.repeat(prev_t[:, None], 24, 1), np.repeat(day_type[:, None], 48, 1)], 1)
+    types = np.tile(types, (h, 1))
+    slots = np.tile(np.concatenate([np.arange(24, 48), np.arange(48)]), (h * d, 1))
+    home = np.repeat(np.arange(h), d)[:, None]
+
+    def score(values: np.ndarray, table: np.ndarray, e: np.ndarray, reset: np.ndarray) -> np.ndarray:
+        bins = bin_index(np.nan_to_num(values), np.repeat(e, d, axis=0))
+        cell = np.where(np.isnan(values), 0.0, table[home, types, slots, bins])
+        return accumulate(cell, reset)[:, 24:].reshape(h, d, SLOTS_PER_DAY)
+
+    xr, rr = rows_of(x), rows_of(rise)
+    quiet = score(xr, llr, edges, xr > np.repeat(active_kwh, d)[:, None])
+    flat = score(rr, llr_rise, edges_rise, rr > np.repeat(up_kwh, d)[:, None])
+    out = []
+    for series in (quiet, flat):
+        series = np.where(np.isnan(x), np.nan, series)
+        widened = np.fmax(np.fmax(np.roll(series, 1, axis=2), series), np.roll(series, -1, axis=2))
+        per_slot = widened.transpose(0, 2, 1).reshape(h * SLOTS_PER_DAY, d)
+        out.append(_row_quantiles(per_slot, [USUAL_SCORE_QUANTILE])[:, 0].reshape(h, SLOTS_PER_DAY))
+    return out[0], out[1]

@@ -45,6 +45,12 @@ def _confidence(ctx: Context, score: np.ndarray, threshold: float) -> np.ndarray
     return np.round(ctx.base.watchability * strength, 3)
 
 
+def _threshold(ctx: Context, usual: np.ndarray, floor: float) -> np.ndarray:
+    """Above the floor, and above how high this score gets on this home's normal days now."""
+    at_now = usual[np.arange(ctx.rows), ctx.halfhour[:, -1]]
+    return np.maximum(floor, at_now * ctx.sens.usual_factor + ctx.sens.usual_margin)
+
+
 def _quiet_common(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     score = ctx.quiet_score[:, -1]
     last_active = ctx.last_active_slot
@@ -55,7 +61,7 @@ def _quiet_common(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def inactivity(ctx: Context) -> Finding:
     """The home has looked like its own nights for longer than its normal day allows."""
     score, last_active, since = _quiet_common(ctx)
-    threshold = ctx.sens.inactivity
+    threshold = _threshold(ctx, ctx.base.quiet_usual, ctx.sens.inactivity)
     fired = score >= threshold
     return Finding(
         fired=fired, episode=last_active, window_start=since, confidence=_confidence(ctx, score, threshold),
@@ -90,8 +96,9 @@ def flat_usage(ctx: Context) -> Finding:
     score_all, level, ups = ctx.flat_series
     score = score_all[:, -1]
     start = ctx.last_col_since(~ups)
-    threshold = ctx.sens.flat
-    fired = score >= threshold
+    threshold = _threshold(ctx, ctx.base.flat_usual, ctx.sens.flat)
+    elevated = level[:, -1] > ctx.base.base_load + ctx.sens.flat_min_kwh
+    fired = (score >= threshold) & elevated
     return Finding(
         fired=fired, episode=ctx.first_slot + start - 1, window_start=ctx.first_slot + np.minimum(start, ctx.width - 1),
         confidence=_confidence(ctx, score, threshold),

@@ -14,19 +14,21 @@ from functools import cached_property
 import numpy as np
 
 from core.detection.baseline import Baselines, bin_index
+from core.detection.series import accumulate, ups_and_downs
 from core.detection.timeaxis import SLOTS_PER_DAY, day_types, local_day, local_halfhour
 
 WINDOW_SLOTS = 64  # 32 h: a whole day of quiet plus the evening before
-FLAT_MIN_SLOTS = 8  # "stuck" is judged on the lowest level of the last 4 h
 
 
 @dataclass(frozen=True)
 class Sensitivity:
     """Tunable thresholds (in accumulated log-likelihood-ratio units unless noted)."""
 
-    inactivity: float = 14.0
-    flat: float = 20.0
-    no_wake: float = 6.0
+    inactivity: float = 8.0  # floor of the threshold
+    flat: float = 10.0
+    no_wake: float = 5.0
+    usual_margin: float = 4.0  # added to how high the score usually gets at this half-hour
+    usual_factor: float = 1.2
     flat_min_kwh: float = 0.03  # a level this much above standby counts as "something left on"
     gap_slots: int = 6  # 3 h of missing readings
     night_slots_after_sleep: int = 4
@@ -99,20 +101,17 @@ class Context:
     @cached_property
     def quiet_score(self) -> np.ndarray:
         """Accumulated evidence (CUSUM) of "looks asleep" at the last slot; resets on activity."""
-        return _accumulate(self.llr_of(self.x), self.active)
+        return accumulate(self.llr_of(self.x), self.active)
 
     @cached_property
     def flat_series(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(score, level, ups): evidence that use is stuck on a constant level."""
-        x = self.x
-        filled = np.where(self.present, x, np.inf)
-        level = _rolling_min(filled, FLAT_MIN_SLOTS)
-        elevated = np.isfinite(level) & (level > self.base.base_load[:, None] + self.sens.flat_min_kwh)
-        shifted = x - np.where(elevated, level, 0) + self.base.base_load[:, None]
-        ups = shifted > self.base.active_kwh[:, None]
-        llr = np.where(elevated, self.llr_of(shifted), 0.0)
-        reset = ups | ~elevated & self.present
-        return _accumulate(llr, reset), np.where(elevated, level, 0.0), ups | ~elevated & self.present
+        """(score, level, ups): evidence that use has none of its usual ups and downs."""
+        rise, level = ups_and_downs(self.x)
+        ups = rise > self.base.up_kwh[:, None]
+        bins = bin_index(np.nan_to_num(rise), self.base.edges_rise)
+        rows = np.broadcast_to(np.arange(self.rows)[:, None], rise.shape)
+        llr = np.where(np.isnan(rise), 0.0, self.base.llr_rise[rows, self.day_type, self.halfhour, bins])
+        return accumulate(llr, ups), np.nan_to_num(level), ups
 
     @cached_property
     def today_first_col(self) -> np.ndarray:
@@ -141,29 +140,6 @@ class Context:
         any_broken = broken.any(axis=1)
         last_broken = self.width - 1 - broken[:, ::-1].argmax(axis=1)
         return np.where(any_broken, last_broken + 1, 0)
-
-
-def _accumulate(llr: np.ndarray, reset: np.ndarray) -> np.ndarray:
-    """S_t = 0 on reset, else max(0, S_{t-1} + llr_t); returns S over all columns [R, W]."""
-    llr_t = np.ascontiguousarray(llr.T)
-    reset_t = np.ascontiguousarray(reset.T)
-    out = np.empty_like(llr_t)
-    s = np.zeros(llr_t.shape[1], np.float32)
-    for j in range(llr_t.shape[0]):
-        s = np.maximum(s + llr_t[j], 0)
-        s[reset_t[j]] = 0
-        out[j] = s
-    return out.T
-
-
-def _rolling_min(x: np.ndarray, k: int) -> np.ndarray:
-    """Trailing minimum over k columns (inf before the window has k columns)."""
-    out = np.full_like(x, np.inf)
-    acc = x[:, k - 1 :].copy()
-    for j in range(1, k):
-        np.minimum(acc, x[:, k - 1 - j : x.shape[1] - j], out=acc)
-    out[:, k - 1 :] = acc
-    return out
 
 
 SLOTS = SLOTS_PER_DAY
