@@ -74,7 +74,7 @@ def no_wake(ctx: Context) -> Finding:
     wake = ctx.wake_hh()
     hh_now = ctx.halfhour[:, -1]
     due = wake + ctx.inp.grace_slots
-    start_col = np.floor(ctx.today_first_col + wake - 4).astype(np.int64)
+    start_col = np.floor(ctx.today_first_col + np.nan_to_num(wake, nan=0.0) - 4).astype(np.int64)
     cols = np.arange(ctx.width)[None, :]
     in_window = (cols >= start_col[:, None])
     seen = (ctx.active & in_window).any(axis=1)

@@ -16,6 +16,7 @@ from core.errors import ConfigError
 COMMAND_MODULES = (
     "mimamori.cli.db",
     "mimamori.cli.serve",
+    "mimamori.cli.replay",
 )
 
 
