@@ -122,7 +122,7 @@ def bin_index(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
 def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
     """Learn baselines from ``days`` [H, D, 48] kWh (NaN = missing) and ``day_type`` [D]."""
     h, d, _ = days.shape
-    x = days.astype(np.float64)
+    x = days.astype(np.float32)
     good_day = np.mean(~np.isnan(x), axis=2) >= 0.9  # [H, D]
     x = np.where(good_day[:, :, None], x, np.nan)
     days_used = good_day.sum(axis=1).astype(np.int32)
@@ -255,9 +255,8 @@ def _quiet_runs(active: np.ndarray, present: np.ndarray) -> np.ndarray:
     last_active = np.maximum.accumulate(np.where(flat_active, j, -1), axis=1)
     runs = (j - last_active).astype(np.float32)  # gaps inside good days are few; counted as quiet here
     runs = np.where(flat_present, runs, np.nan).reshape(h, d, SLOTS_PER_DAY)
-    out = np.empty((h, SLOTS_PER_DAY))
-    for s in range(SLOTS_PER_DAY):
-        out[:, s] = _row_quantiles(runs[:, :, s], [0.95])[:, 0]
+    per_slot = runs.transpose(0, 2, 1).reshape(h * SLOTS_PER_DAY, d)
+    out = _row_quantiles(per_slot, [0.95])[:, 0].reshape(h, SLOTS_PER_DAY)
     return np.minimum(out, 96)
 
 
