@@ -62,7 +62,7 @@ class Baselines:
         data: dict[str, Any] = {"schema": SCHEMA}
         for f in fields(self):
             value = getattr(self, f.name)[i]
-            data[f.name] = np.round(value, 5).tolist() if isinstance(value, np.ndarray) else float(value)
+            data[f.name] = _json_numbers(value)
         return data
 
     @staticmethod
@@ -77,6 +77,13 @@ class Baselines:
         return Baselines(
             **{name: np.asarray(values, dtype=getattr(empty, name).dtype) for name, values in columns.items()}
         )
+
+
+def _json_numbers(value: np.ndarray | float) -> Any:
+    """Numbers for JSON: rounded, with NaN/inf as null (PostgreSQL's json refuses NaN)."""
+    arr = np.round(np.asarray(value, dtype=np.float64), 5)
+    out = np.where(np.isfinite(arr), arr, None)
+    return out.tolist() if arr.ndim else out.item()
 
 
 def empty_baselines(h: int) -> Baselines:

@@ -32,7 +32,8 @@ def evidence_of(finding: Finding, row: int, *, episode_key: bool = True) -> dict
         elif name in _HH_KEYS:
             out[_HH_KEYS[name]] = local_clock_text(float(value))
         else:
-            out[name] = round(float(value), 3)
+            number = float(value)
+            out[name] = round(number, 3) if np.isfinite(number) else None
     out["window_start"] = iso_local(int(finding.window_start[row]))
     if episode_key:
         out["episode"] = int(finding.episode[row])

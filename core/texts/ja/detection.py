@@ -7,8 +7,12 @@ TEXTS: dict[str, str] = {
     "detection.kind.usage_resumed": "電気の使用が再開しました",
     "detection.kind.over_usage": "今日の電気使用量がいつもより多くなっています",
     "detection.kind.data_gap": "メーターのデータが届いていません",
-    "detection.evidence.no_wake": "いつもは{wake}ごろまでに活動がありますが、{since}から待機電力を超える使用がありません。",
-    "detection.evidence.inactivity": "{since}から待機電力を超える使用がありません（この時間帯としては珍しい長さです）。",
+    "detection.evidence.no_wake": (
+        "いつもは{wake}ごろまでに活動がありますが、{since}から待機電力を超える使用がありません。"
+    ),
+    "detection.evidence.inactivity": (
+        "{since}から待機電力を超える使用がありません（この時間帯としては珍しい長さです）。"
+    ),
     "detection.evidence.flat_usage": "{since}から電気が約{watts}Wのまま、いつものような増減がありません。",
     "detection.evidence.night_activity": "いつもは{sleep}ごろに静かになりますが、まだ電気が使われ続けています。",
     "detection.evidence.usage_resumed": "{seen}に電気の使用が確認できました。",
