@@ -125,7 +125,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     data = load_readings(DATA)
     injected, events = inject(data, rng)
-    h, n = data.x.shape
+    h = data.x.shape[0]
     base_clean = daily_baselines(data)
     base_inj = daily_baselines(injected)
     watch = np.nanmedian(np.where(base_clean[1], base_clean[0].watchability.reshape(h, -1), np.nan), axis=1)
@@ -162,7 +162,8 @@ def main() -> None:
         lines.append(text)
 
     emit(f"lcl-dev: {h} homes, {len(events)} injected events ({ev_tv.sum()} with TV left on), "
-         f"{rhythm.sum()} homes with a daily rhythm (watchability >= {Sensitivity().watchable_min}), delay {DELAY_MIN} min")
+         f"{rhythm.sum()} homes with a daily rhythm (watchability >= {Sensitivity().watchable_min}), "
+         f"delay {DELAY_MIN} min")
     emit(f"rule base load = {RULE_BASE_QUANTILE:.0%} quantile of the home's 01:00-05:00 readings (last 56 days)")
     hours_r, clean_r = rule()
     sens0 = Sensitivity()
@@ -178,12 +179,15 @@ def main() -> None:
     emit(f"{'':38s} {'rule 15h':>12s} {'mimamori':>12s}")
     for label, mask in (("all homes", np.ones(h, bool)), ("rhythm homes", rhythm)):
         sel = mask[ev_home]
-        for sub, smask in (("quiet events", sel & ~ev_tv), ("TV-left-on events", sel & ev_tv),
-                           ("all events", sel), ("events starting 06-18", sel & ev_day),
-                           ("quiet events starting 06-18", sel & ev_day & ~ev_tv)):
+        subsets = (
+            ("quiet events", sel & ~ev_tv), ("TV-left-on events", sel & ev_tv), ("all events", sel),
+            ("events starting 06-18", sel & ev_day), ("quiet events starting 06-18", sel & ev_day & ~ev_tv),
+        )
+        for sub, smask in subsets:
             cr, mr = summarise(hours_r[smask])
             co, mo = summarise(hours_o[smask])
-            emit(f"{label + ': ' + sub:38s} caught {cr:5.1f}% {co:5.1f}%   median {mr:5.1f}h {mo:5.1f}h  (n={smask.sum()})")
+            emit(f"{label + ': ' + sub:38s} caught {cr:5.1f}% {co:5.1f}%   "
+                 f"median {mr:5.1f}h {mo:5.1f}h  (n={smask.sum()})")
         emit(f"{label + ': false alarms / home-month':38s} {fa_rate(fa_r_homes, mask):12.2f} {fa_rate(fa_o_homes, mask):12.2f}")
     kinds = {}
     for a in clean_o:
@@ -199,12 +203,14 @@ def main() -> None:
         emit("trade-off on rhythm homes (scale of all thresholds): false alarms/home-month vs caught and median")
         sel = rhythm[ev_home]
         for scale in (0.6, 0.8, 1.0, 1.25, 1.5, 2.0):
-            s = replace(sens0, inactivity=sens0.inactivity * scale, flat=sens0.flat * scale, no_wake=sens0.no_wake * scale)
+            s = replace(sens0, inactivity=sens0.inactivity * scale, flat=sens0.flat * scale,
+                        no_wake=sens0.no_wake * scale, usual_margin=sens0.usual_margin * scale)
             ho, co_, _ = ours(s)
             fa = fa_rate(np.array([index[a.meter_id] for a in co_]), rhythm)
             c_q, m_q = summarise(ho[sel & ~ev_tv])
             c_t, _ = summarise(ho[sel & ev_tv])
-            emit(f"  scale {scale:4.2f}: FA {fa:5.2f}/home-month  quiet caught {c_q:5.1f}% median {m_q:5.1f}h  TV caught {c_t:5.1f}%")
+            emit(f"  scale {scale:4.2f}: FA {fa:5.2f}/home-month  quiet caught {c_q:5.1f}% "
+                 f"median {m_q:5.1f}h  TV caught {c_t:5.1f}%")
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"written to {OUT}")

@@ -30,7 +30,11 @@ class JobSpec:
 
 def job_specs(settings: Settings) -> list[JobSpec]:
     """The jobs this service runs. Each area adds its own here."""
-    return []
+    from core.detection.live import detection_job
+
+    return [
+        JobSpec("detect", detection_job, 30 * 60),
+    ]
 
 
 def configure(scheduler: BaseScheduler, settings: Settings) -> BaseScheduler:

@@ -242,3 +242,15 @@ def _tell_not_watchable(session: Session, home: Home, day: int) -> None:
 
 
 
+
+
+def detection_job() -> None:
+    """The scheduler's 30-minute job: refresh baselines once a local day, then detect."""
+    from core import clock
+    from core.db import session_scope
+
+    now = clock.now()
+    with session_scope() as session:
+        refresh_baselines(session, now)
+    with session_scope() as session:
+        run_detection(session, now)
