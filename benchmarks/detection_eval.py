@@ -188,7 +188,8 @@ def main() -> None:
             co, mo = summarise(hours_o[smask])
             emit(f"{label + ': ' + sub:38s} caught {cr:5.1f}% {co:5.1f}%   "
                  f"median {mr:5.1f}h {mo:5.1f}h  (n={smask.sum()})")
-        emit(f"{label + ': false alarms / home-month':38s} {fa_rate(fa_r_homes, mask):12.2f} {fa_rate(fa_o_homes, mask):12.2f}")
+        fa_r, fa_o = fa_rate(fa_r_homes, mask), fa_rate(fa_o_homes, mask)
+        emit(f"{label + ': false alarms / home-month':38s} {fa_r:12.2f} {fa_o:12.2f}")
     kinds = {}
     for a in clean_o:
         kinds[a.kind.value] = kinds.get(a.kind.value, 0) + 1
