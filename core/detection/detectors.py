@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.detection.engine import Context, DetectionInput
+from core.detection.series import sustained
 from core.detection.timeaxis import SLOTS_PER_DAY
 from core.enums import EMERGENCY_KINDS, IncidentKind
 
@@ -45,6 +46,10 @@ def _confidence(ctx: Context, score: np.ndarray, threshold: float) -> np.ndarray
     return np.round(ctx.base.watchability * strength, 3)
 
 
+EARLY_MORNING_HH = 8  # 04:00: use after this counts as having got up
+NO_WAKE_SHARE = 0.6  # after the wake time, this share of the inactivity evidence is enough
+
+
 def _threshold(ctx: Context, usual: np.ndarray, floor: float) -> np.ndarray:
     """Above the floor, and above how high this score gets on this home's normal days now."""
     at_now = usual[np.arange(ctx.rows), ctx.halfhour[:, -1]]
@@ -53,16 +58,18 @@ def _threshold(ctx: Context, usual: np.ndarray, floor: float) -> np.ndarray:
 
 def _quiet_common(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     score = ctx.quiet_score[:, -1]
-    last_active = ctx.last_active_slot
-    since = np.where(last_active >= 0, last_active + 1, ctx.first_slot)
-    return score, last_active, since
+    last_awake = ctx.last_awake_slot
+    since = np.where(last_awake >= 0, last_awake + 1, ctx.first_slot)
+    return score, last_awake, since
 
 
 def inactivity(ctx: Context) -> Finding:
     """The home has looked like its own nights for longer than its normal day allows."""
     score, last_active, since = _quiet_common(ctx)
     threshold = _threshold(ctx, ctx.base.quiet_usual, ctx.sens.inactivity)
-    fired = score >= threshold
+    quiet_slots = ctx.inp.last_slot - np.maximum(ctx.last_active_slot, ctx.first_slot - 1)
+    usual_run = ctx.base.quiet_run[np.arange(ctx.rows), ctx.halfhour[:, -1]]
+    fired = (score >= threshold) & (quiet_slots >= usual_run * ctx.sens.quiet_run_factor)
     return Finding(
         fired=fired, episode=last_active, window_start=since, confidence=_confidence(ctx, score, threshold),
         evidence={"quiet_since_slot": since, "score": np.round(score, 1), "base_load_kwh": ctx.base.base_load},
@@ -70,23 +77,26 @@ def inactivity(ctx: Context) -> Finding:
 
 
 def no_wake(ctx: Context) -> Finding:
-    """No activity from a little before the wake time until the grace period has passed."""
+    """No activity since early morning (04:00, or 2 h before an earlier wake time) until the
+    grace period after the set or learned wake time has passed."""
     wake = ctx.wake_hh()
     hh_now = ctx.halfhour[:, -1]
     due = wake + ctx.inp.grace_slots
-    start_col = np.floor(ctx.today_first_col + np.nan_to_num(wake, nan=0.0) - 4).astype(np.int64)
+    from_hh = np.minimum(np.nan_to_num(wake, nan=0.0) - 4, EARLY_MORNING_HH)
+    start_col = np.floor(ctx.today_first_col + np.maximum(from_hh, 0)).astype(np.int64)
     cols = np.arange(ctx.width)[None, :]
     in_window = (cols >= start_col[:, None])
     seen = (ctx.active & in_window).any(axis=1)
     present_share = (ctx.present & in_window).sum(axis=1) / np.maximum(in_window.sum(axis=1), 1)
     score, last_active, since = _quiet_common(ctx)
+    threshold = np.maximum(ctx.sens.no_wake, NO_WAKE_SHARE * _threshold(ctx, ctx.base.quiet_usual, ctx.sens.inactivity))
     fired = (
         ~np.isnan(wake) & (hh_now + 1 >= due) & (hh_now < due + 12) & (start_col >= 0)
-        & ~seen & (present_share >= 0.75) & (score >= ctx.sens.no_wake)
+        & ~seen & (present_share >= 0.75) & (score >= threshold)
     )
     return Finding(
         fired=fired, episode=last_active, window_start=since,
-        confidence=_confidence(ctx, score, ctx.sens.no_wake),
+        confidence=_confidence(ctx, score, threshold),
         evidence={"wake_hh": np.nan_to_num(wake), "quiet_since_slot": since, "score": np.round(score, 1)},
     )
 
@@ -95,7 +105,7 @@ def flat_usage(ctx: Context) -> Finding:
     """Use stuck on one level (lights or TV left on) with none of the home's ups and downs."""
     score_all, level, ups = ctx.flat_series
     score = score_all[:, -1]
-    start = ctx.last_col_since(~ups)
+    start = ctx.last_col_since(~sustained(ups))
     threshold = _threshold(ctx, ctx.base.flat_usual, ctx.sens.flat)
     elevated = level[:, -1] > ctx.base.base_load + ctx.sens.flat_min_kwh
     fired = (score >= threshold) & elevated

@@ -14,7 +14,7 @@ from functools import cached_property
 import numpy as np
 
 from core.detection.baseline import Baselines, bin_index
-from core.detection.series import accumulate, ups_and_downs
+from core.detection.series import accumulate, sustained, ups_and_downs
 from core.detection.timeaxis import SLOTS_PER_DAY, day_types, local_day, local_halfhour
 
 WINDOW_SLOTS = 64  # 32 h: a whole day of quiet plus the evening before
@@ -27,6 +27,7 @@ class Sensitivity:
     inactivity: float = 8.0  # floor of the threshold
     flat: float = 10.0
     no_wake: float = 5.0
+    quiet_run_factor: float = 1.0  # the quiet stretch must also be longer than usual at this hour
     usual_margin: float = 4.0  # added to how high the score usually gets at this half-hour
     usual_factor: float = 1.2
     flat_min_kwh: float = 0.03  # a level this much above standby counts as "something left on"
@@ -84,12 +85,21 @@ class Context:
     def active(self) -> np.ndarray:
         return self.x > self.base.active_kwh[:, None]
 
+    def last_slot_where(self, mask: np.ndarray) -> np.ndarray:
+        """Slot of the newest column where ``mask`` holds, -1 if none in the window."""
+        last = self.width - 1 - mask[:, ::-1].argmax(axis=1)
+        return np.where(mask.any(axis=1), self.first_slot + last, -1)
+
     @cached_property
     def last_active_slot(self) -> np.ndarray:
         """Slot of the newest active half-hour in the window, -1 if none."""
-        any_active = self.active.any(axis=1)
-        last = self.width - 1 - self.active[:, ::-1].argmax(axis=1)
-        return np.where(any_active, self.first_slot + last, -1)
+        return self.last_slot_where(self.active)
+
+    @cached_property
+    def last_awake_slot(self) -> np.ndarray:
+        """Newest half-hour of *sustained* use (2 of 3 half-hours active): a lone spike of a
+        fridge or heater does not end a quiet situation, nor start a new one."""
+        return self.last_slot_where(sustained(self.active))
 
     def llr_of(self, x: np.ndarray) -> np.ndarray:
         """Night-vs-usual evidence of each cell (0 where missing)."""

@@ -40,3 +40,12 @@ def ups_and_downs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     level = rolling_min(np.where(np.isnan(x), np.inf, x), FLAT_MIN_SLOTS)
     rise = np.where(np.isfinite(level), x - level, np.nan)
     return rise, np.where(np.isfinite(level), level, np.nan)
+
+
+def sustained(mask: np.ndarray, need: int = 2, span: int = 3) -> np.ndarray:
+    """True where at least ``need`` of the last ``span`` columns (this one included) hold."""
+    m = mask.astype(np.int8)
+    count = m.copy()
+    for j in range(1, span):
+        count[:, j:] += m[:, :-j]
+    return mask & (count >= need)
