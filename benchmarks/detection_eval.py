@@ -219,7 +219,7 @@ def main() -> None:
         emit()
         emit("trade-off on rhythm homes (scale of all thresholds): false alarms/home-month vs caught and median")
         sel = rhythm[ev_home]
-        for scale in (0.6, 0.8, 1.0, 1.25, 1.5, 2.0):
+        for scale in (0.7, 1.0, 1.4, 2.0):
             s = replace(sens0, inactivity=sens0.inactivity * scale, flat=sens0.flat * scale,
                         no_wake=sens0.no_wake * scale, usual_margin=sens0.usual_margin * scale)
             ho, co_, _ = ours(s)

@@ -47,7 +47,6 @@ def _confidence(ctx: Context, score: np.ndarray, threshold: float) -> np.ndarray
 
 
 EARLY_MORNING_HH = 8  # 04:00: use after this counts as having got up
-NO_WAKE_SHARE = 0.6  # after the wake time, this share of the inactivity evidence is enough
 
 
 def _threshold(ctx: Context, usual: np.ndarray, floor: float) -> np.ndarray:
@@ -89,7 +88,8 @@ def no_wake(ctx: Context) -> Finding:
     seen = (ctx.active & in_window).any(axis=1)
     present_share = (ctx.present & in_window).sum(axis=1) / np.maximum(in_window.sum(axis=1), 1)
     score, last_active, since = _quiet_common(ctx)
-    threshold = np.maximum(ctx.sens.no_wake, NO_WAKE_SHARE * _threshold(ctx, ctx.base.quiet_usual, ctx.sens.inactivity))
+    usual = _threshold(ctx, ctx.base.quiet_usual, ctx.sens.inactivity)
+    threshold = np.maximum(ctx.sens.no_wake, ctx.sens.no_wake_share * usual)
     fired = (
         ~np.isnan(wake) & (hh_now + 1 >= due) & (hh_now < due + 12) & (start_col >= 0)
         & ~seen & (present_share >= 0.75) & (score >= threshold)

@@ -27,7 +27,8 @@ class Sensitivity:
     inactivity: float = 8.0  # floor of the threshold
     flat: float = 10.0
     no_wake: float = 5.0
-    quiet_run_factor: float = 1.0  # the quiet stretch must also be longer than usual at this hour
+    no_wake_share: float = 0.3  # after the wake time, this share of the usual inactivity evidence is enough
+    quiet_run_factor: float = 0.0  # the quiet stretch must also be longer than usual at this hour
     usual_margin: float = 4.0  # added to how high the score usually gets at this half-hour
     usual_factor: float = 1.2
     flat_min_kwh: float = 0.03  # a level this much above standby counts as "something left on"
