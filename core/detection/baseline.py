@@ -127,8 +127,11 @@ def bin_index(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 
 def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
-    """Learn baselines from ``days`` [H, D, 48] kWh (NaN = missing) and ``day_type`` [D]."""
+    """Learn baselines from ``days`` [H, D, 48] kWh (NaN = missing) and ``day_type`` [D] or
+    [H, D] (rows may be different homes, or one home on different days: a replay learns
+    many days at once)."""
     h, d, _ = days.shape
+    day_type = np.broadcast_to(np.asarray(day_type), (h, d))
     x = days.astype(np.float32)
     good_day = np.mean(~np.isnan(x), axis=2) >= 0.9  # [H, D]
     x = np.where(good_day[:, :, None], x, np.nan)
@@ -156,7 +159,7 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
     wake_hh, sleep_hh = _wake_sleep(active, present, day_type)
     quiet_run = _quiet_runs(active, present)
     day_total = np.where(good_day, np.nansum(x, axis=2), np.nan)
-    day_kwh = np.stack([_nanmedian_rows(np.where(day_type[None, :] == t, day_total, np.nan)) for t in (0, 1)], 1)
+    day_kwh = np.stack([_nanmedian_rows(np.where(day_type == t, day_total, np.nan)) for t in (0, 1)], 1)
 
     # Expected evidence per day of a real "nobody moves" event: sum over the day of
     # KL(night || usual at that hour). A vacant flat or a fridge-only meter gives ~0.
@@ -211,7 +214,7 @@ def _llr_table(bins: np.ndarray, present: np.ndarray, day_type: np.ndarray, h: i
     d = bins.shape[1]
     p_night = _hist(bins[:, :, NIGHT_SLOTS], present[:, :, NIGHT_SLOTS], h)
     home = np.arange(h)[:, None, None]
-    dt = np.broadcast_to(day_type[None, :, None], bins.shape)
+    dt = np.broadcast_to(day_type[:, :, None], bins.shape)
     slot = np.broadcast_to(np.arange(SLOTS_PER_DAY)[None, None, :], bins.shape)
     flat = ((home * 2 + dt) * SLOTS_PER_DAY + slot) * N_BINS + bins
     counts = np.bincount(flat[present], minlength=h * 2 * SLOTS_PER_DAY * N_BINS).astype(np.float64)
@@ -244,12 +247,12 @@ def _wake_sleep(active: np.ndarray, present: np.ndarray, day_type: np.ndarray) -
     sleep = np.full((h, 2), 46.0)
     for t in (WEEKDAY, RESTDAY):
         sel = day_type == t
-        if sel.any():
-            q = _row_quantiles(first[:, sel], [0.8])[:, 0]
-            ok = np.sum(~np.isnan(first[:, sel]), axis=1) >= max(3, sel.sum() // 2)
-            wake[:, t] = np.where(ok, q + 1, np.nan)  # +1: the slot after the first active one
-            s = _row_quantiles(last[:, sel], [0.5])[:, 0]
-            sleep[:, t] = np.where(np.sum(has_e[:, sel], axis=1) >= 3, s + 1, 46.0)
+        first_t = np.where(sel, first, np.nan)
+        q = _row_quantiles(first_t, [0.8])[:, 0]
+        ok = np.sum(~np.isnan(first_t), axis=1) >= np.maximum(3, sel.sum(axis=1) // 2)
+        wake[:, t] = np.where(ok, q + 1, np.nan)  # +1: the slot after the first active one
+        s = _row_quantiles(np.where(sel, last, np.nan), [0.5])[:, 0]
+        sleep[:, t] = np.where(np.sum(has_e & sel, axis=1) >= 3, s + 1, 46.0)
     return wake, sleep
 
 
@@ -283,9 +286,9 @@ def _usual_scores(
         prev = np.concatenate([np.full((h, 1, SLOTS_PER_DAY), np.nan), v[:, :-1]], axis=1)[:, :, 24:]
         return np.concatenate([prev, v], axis=2).reshape(h * d, 72)
 
-    prev_t = np.concatenate([day_type[:1], day_type[:-1]])
-    types = np.concatenate([np.repeat(prev_t[:, None], 24, 1), np.repeat(day_type[:, None], 48, 1)], 1)
-    types = np.tile(types, (h, 1))
+    prev_t = np.concatenate([day_type[:, :1], day_type[:, :-1]], axis=1)
+    types = np.concatenate([np.repeat(prev_t[:, :, None], 24, 2), np.repeat(day_type[:, :, None], 48, 2)], 2)
+    types = types.reshape(h * d, 72)
     slots = np.tile(np.concatenate([np.arange(24, 48), np.arange(48)]), (h * d, 1))
     home = np.repeat(np.arange(h), d)[:, None]
 

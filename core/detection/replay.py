@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from core.detection.baseline import LEARNING_DAYS, Baselines, learn
+from core.detection.baseline import LEARNING_DAYS, Baselines, empty_baselines, learn
 from core.detection.book import HomeBook, Raised, step
 from core.detection.detectors import DETECTORS, Detector, evaluate
 from core.detection.engine import WINDOW_SLOTS, DetectionInput, Sensitivity
@@ -29,6 +29,7 @@ from core.enums import IncidentKind
 from core.errors import ValidationError
 
 CHUNK_ROWS = 60_000
+LEARN_BATCH_DAYS = 16
 
 
 @dataclass
@@ -147,21 +148,22 @@ def daily_baselines(data: MeterArrays) -> tuple[Baselines, np.ndarray]:
     types = day_types(np.arange(first_day, first_day + days))
     has_any = (~np.isnan(cube)).any(axis=2)
     started = np.where(has_any.any(axis=1), has_any.argmax(axis=1), days)
-    per_day: list[Baselines] = []
-    for d in range(days):
-        lo = max(0, d - LEARNING_DAYS)
-        if d - lo < 1:
-            per_day.append(learn(np.full((h, 1, SLOTS_PER_DAY), np.nan, np.float32), types[:1]))
-            continue
-        per_day.append(learn(cube[:, lo:d], types[lo:d]))
-    stacked = Baselines(**{name: _stack(per_day, name, h * days) for name in Baselines.__dataclass_fields__})
+    out = empty_baselines(h * days)
+    learnable = np.arange(LEARNING_DAYS, days)
+    windows = sliding_window_view(cube, LEARNING_DAYS, axis=1)  # [H, days-55, 48, 56]
+    type_windows = sliding_window_view(types, LEARNING_DAYS)  # [days-55, 56]
+    for lo in range(0, len(learnable), LEARN_BATCH_DAYS):
+        chunk = learnable[lo : lo + LEARN_BATCH_DAYS]  # baseline for day d learns days d-56..d-1
+        b = len(chunk)
+        x = windows[:, chunk - LEARNING_DAYS].transpose(0, 1, 3, 2).reshape(h * b, LEARNING_DAYS, SLOTS_PER_DAY)
+        t = np.tile(type_windows[chunk - LEARNING_DAYS], (h, 1))
+        learned = learn(x, t)
+        rows = (np.arange(h)[:, None] * days + chunk[None, :]).ravel()
+        for name in Baselines.__dataclass_fields__:
+            getattr(out, name)[rows] = getattr(learned, name)
+    stacked = out
     ready = (np.arange(days)[None, :] >= started[:, None] + LEARNING_DAYS) & stacked.ready.reshape(h, days)
     return stacked, ready
-
-
-def _stack(per_day: list[Baselines], name: str, rows: int) -> np.ndarray:
-    first = getattr(per_day[0], name)
-    return np.stack([getattr(b, name) for b in per_day], axis=1).reshape(rows, *first.shape[1:])
 
 
 def replay_arrays(
