@@ -35,6 +35,7 @@ class Raised:
     kind: IncidentKind
     episode: int
     window_start: int  # slot
+    usage: int | None = None  # newest slot of any use when raised (default: the episode)
 
 
 @dataclass
@@ -44,27 +45,27 @@ class StepResult:
     usage_closed: list[IncidentKind] = field(default_factory=list)
 
 
-def step(book: HomeBook, fired: list[Raised], episodes: dict[IncidentKind, int]) -> StepResult:
+def step(book: HomeBook, fired: list[Raised], usage: dict[IncidentKind, int]) -> StepResult:
     """Apply one evaluation of one home to its book (mutated) and say what changed.
 
     ``fired`` lists the findings that fire now, in detector-table order (so the first
-    emergency wins); ``episodes`` holds every detector's current episode whether it fires
-    or not. For emergencies the episode is the newest half-hour with use (ups and downs, for
-    flat use), so a newer one than at opening means usage resumed.
+    emergency wins); ``usage`` holds every detector's newest half-hour with use (ups and
+    downs, for flat use) whether it fires or not: a newer one than at opening means usage
+    resumed. A new emergency needs a new episode (sustained use since the last one), so a
+    lone spike during a trip closes the incident but does not raise another.
     """
     result = StepResult()
     fired_kinds = {r.kind for r in fired}
     for kind, episode in list(book.open.items()):
         if kind in EMERGENCY_KINDS:
-            now_episode = episodes.get(kind, episode)
-            if now_episode > episode:
+            if usage.get(kind, episode) > episode:
                 del book.open[kind]
                 result.usage_closed.append(kind)
         elif kind not in fired_kinds:
             del book.open[kind]
             result.closed.append(kind)
     if result.usage_closed:
-        seen_slot = max(episodes.get(k, -1) for k in result.usage_closed)
+        seen_slot = max(usage.get(k, -1) for k in result.usage_closed)
         result.opened.append(Raised(IncidentKind.USAGE_RESUMED, seen_slot, seen_slot))
         book.seen[group_of(IncidentKind.USAGE_RESUMED)] = seen_slot
     emergency_open = any(k in EMERGENCY_KINDS for k in book.open)
@@ -76,7 +77,7 @@ def step(book: HomeBook, fired: list[Raised], episodes: dict[IncidentKind, int])
             if emergency_open:
                 continue
             emergency_open = True
-        book.open[r.kind] = r.episode
+        book.open[r.kind] = r.episode if r.usage is None else r.usage
         book.seen[group] = r.episode
         result.opened.append(r)
     return result

@@ -28,6 +28,11 @@ class Finding:
     window_start: np.ndarray  # [R] int64 slot
     confidence: np.ndarray  # [R] float
     evidence: dict[str, np.ndarray]  # name -> [R] numbers
+    usage: np.ndarray | None = None  # [R] newest slot of any use (closes an open emergency); default episode
+
+    def __post_init__(self) -> None:
+        if self.usage is None:
+            self.usage = self.episode
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ def inactivity(ctx: Context) -> Finding:
     fired = (score >= threshold) & (quiet_slots >= usual_run * ctx.sens.quiet_run_factor)
     return Finding(
         fired=fired, episode=last_active, window_start=since, confidence=_confidence(ctx, score, threshold),
+        usage=ctx.last_active_slot,
         evidence={"quiet_since_slot": since, "score": np.round(score, 1), "base_load_kwh": ctx.base.base_load},
     )
 
@@ -96,7 +102,7 @@ def no_wake(ctx: Context) -> Finding:
     )
     return Finding(
         fired=fired, episode=last_active, window_start=since,
-        confidence=_confidence(ctx, score, threshold),
+        confidence=_confidence(ctx, score, threshold), usage=ctx.last_active_slot,
         evidence={"wake_hh": np.nan_to_num(wake), "quiet_since_slot": since, "score": np.round(score, 1)},
     )
 
@@ -111,6 +117,7 @@ def flat_usage(ctx: Context) -> Finding:
     fired = (score >= threshold) & elevated
     return Finding(
         fired=fired, episode=ctx.first_slot + start - 1, window_start=ctx.first_slot + np.minimum(start, ctx.width - 1),
+        usage=ctx.last_slot_where(ups),
         confidence=_confidence(ctx, score, threshold),
         evidence={"level_kwh": np.round(level[:, -1], 3), "score": np.round(score, 1),
                   "flat_since_slot": ctx.first_slot + np.minimum(start, ctx.width - 1)},

@@ -37,6 +37,7 @@ def evidence_of(finding: Finding, row: int, *, episode_key: bool = True) -> dict
     out["window_start"] = iso_local(int(finding.window_start[row]))
     if episode_key:
         out["episode"] = int(finding.episode[row])
+        out["usage_slot"] = int(finding.usage[row])
     return out
 
 

@@ -79,7 +79,7 @@ def _books(session: Session, home_ids: list[int], now: datetime) -> dict[int, tu
         group = group_of(inc.kind)
         book.seen[group] = max(book.seen.get(group, -(2**62)), episode)
         if inc.closed_at is None and inc.kind != IncidentKind.USAGE_RESUMED:
-            book.open[inc.kind] = episode
+            book.open[inc.kind] = int((inc.evidence or {}).get("usage_slot", episode))
             open_rows[inc.kind] = inc
     return books
 
@@ -145,12 +145,12 @@ def _detect_chunk(session: Session, homes: list[Any], now: datetime, first: int,
         hid = ids[i]
         book, open_rows = books.get(hid, (HomeBook(), {}))
         raised = [
-            Raised(k, int(ev.findings[k].episode[i]), int(ev.findings[k].window_start[i]))
+            Raised(k, int(ev.findings[k].episode[i]), int(ev.findings[k].window_start[i]), int(ev.findings[k].usage[i]))
             for k in kinds if ev.findings[k].fired[i]
         ]
-        result = step(book, raised, {k: int(ev.findings[k].episode[i]) for k in kinds})
+        result = step(book, raised, {k: int(ev.findings[k].usage[i]) for k in kinds})
         if result.usage_closed:
-            seen = slot_start(max(int(ev.findings[k].episode[i]) for k in result.usage_closed))
+            seen = slot_start(max(int(ev.findings[k].usage[i]) for k in result.usage_closed))
             close_for_usage(session, hid, seen)
         for kind in result.closed:
             if kind in open_rows:

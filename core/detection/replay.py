@@ -192,6 +192,7 @@ def replay_arrays(
     fired = np.zeros((len(kinds), h, n), bool)
     episode = np.full((len(kinds), h, n), -1, np.int64)
     wstart = np.zeros((len(kinds), h, n), np.int64)
+    usage = np.full((len(kinds), h, n), -1, np.int64)
     for lo in range(0, len(rows_h), CHUNK_ROWS):
         hh, kk = rows_h[lo : lo + CHUNK_ROWS], rows_k[lo : lo + CHUNK_ROWS]
         r = len(hh)
@@ -208,16 +209,19 @@ def replay_arrays(
             fired[i, hh, kk] = f.fired
             episode[i, hh, kk] = f.episode
             wstart[i, hh, kk] = f.window_start
+            usage[i, hh, kk] = f.usage
     alerts: list[ReplayAlert] = []
     for home in range(h):
-        alerts.extend(_run_book(data, home, kinds, fired[:, home], episode[:, home], wstart[:, home], delay_s))
+        alerts.extend(
+            _run_book(data, home, kinds, fired[:, home], episode[:, home], wstart[:, home], usage[:, home], delay_s)
+        )
     alerts.sort(key=lambda a: (a.detected_slot_time, a.meter_id, a.kind.value))
     return alerts
 
 
 def _run_book(
     data: MeterArrays, home: int, kinds: list[IncidentKind], fired: np.ndarray, episode: np.ndarray,
-    wstart: np.ndarray, delay_s: int,
+    wstart: np.ndarray, usage: np.ndarray, delay_s: int,
 ) -> Iterable[ReplayAlert]:
     """Walk one home's ticks through the shared book, visiting only ticks where something can change."""
     book = HomeBook()
@@ -227,9 +231,11 @@ def _run_book(
     pos = 0
     k = int(any_fired[0]) if len(any_fired) else n
     while k < n:
-        raised = [Raised(kinds[i], int(episode[i, k]), int(wstart[i, k])) for i in range(len(kinds)) if fired[i, k]]
-        eps = {kinds[i]: int(episode[i, k]) for i in range(len(kinds))}
-        result = step(book, raised, eps)
+        raised = [
+            Raised(kinds[i], int(episode[i, k]), int(wstart[i, k]), int(usage[i, k]))
+            for i in range(len(kinds)) if fired[i, k]
+        ]
+        result = step(book, raised, {kinds[i]: int(usage[i, k]) for i in range(len(kinds))})
         tick_time = (data.first_slot + k + 1) * SLOT_SECONDS + delay_s
         for r in result.opened:
             yield ReplayAlert(meter, r.kind, tick_time, r.window_start)
@@ -240,7 +246,7 @@ def _run_book(
             nxt = int(any_fired[pos])
         for kind, ep in book.open.items():
             i = kinds.index(kind)
-            tail = episode[i, k + 1 :] > ep if kind.value in _EMERGENCY else ~fired[i, k + 1 :]
+            tail = usage[i, k + 1 :] > ep if kind.value in _EMERGENCY else ~fired[i, k + 1 :]
             if tail.any():
                 nxt = min(nxt, k + 1 + int(tail.argmax()))
         k = nxt
