@@ -54,10 +54,10 @@ def _confidence(ctx: Context, score: np.ndarray, threshold: float) -> np.ndarray
 EARLY_MORNING_HH = 8  # 04:00: use after this counts as having got up
 
 
-def _threshold(ctx: Context, usual: np.ndarray, floor: float) -> np.ndarray:
+def _threshold(ctx: Context, usual: np.ndarray, floor: float, factor: float | None = None) -> np.ndarray:
     """Above the floor, and above how high this score gets on this home's normal days now."""
     at_now = usual[np.arange(ctx.rows), ctx.halfhour[:, -1]]
-    return np.maximum(floor, at_now * ctx.sens.usual_factor + ctx.sens.usual_margin)
+    return np.maximum(floor, at_now * (factor or ctx.sens.usual_factor) + ctx.sens.usual_margin)
 
 
 def _quiet_common(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -73,7 +73,8 @@ def inactivity(ctx: Context) -> Finding:
     threshold = _threshold(ctx, ctx.base.quiet_usual, ctx.sens.inactivity)
     quiet_slots = ctx.inp.last_slot - np.maximum(ctx.last_active_slot, ctx.first_slot - 1)
     usual_run = ctx.base.quiet_run[np.arange(ctx.rows), ctx.halfhour[:, -1]]
-    fired = (score >= threshold) & (quiet_slots >= usual_run * ctx.sens.quiet_run_factor)
+    long_enough = quiet_slots >= np.maximum(usual_run * ctx.sens.quiet_run_factor, ctx.sens.min_quiet_slots)
+    fired = (score >= threshold) & long_enough
     return Finding(
         fired=fired, episode=last_active, window_start=since, confidence=_confidence(ctx, score, threshold),
         usage=ctx.last_active_slot,
@@ -112,7 +113,7 @@ def flat_usage(ctx: Context) -> Finding:
     score_all, level, ups = ctx.flat_series
     score = score_all[:, -1]
     start = ctx.last_col_since(~sustained(ups))
-    threshold = _threshold(ctx, ctx.base.flat_usual, ctx.sens.flat)
+    threshold = _threshold(ctx, ctx.base.flat_usual, ctx.sens.flat, ctx.sens.flat_usual_factor)
     elevated = level[:, -1] > ctx.base.base_load + ctx.sens.flat_min_kwh
     fired = (score >= threshold) & elevated
     return Finding(
