@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from core import audit
+from core.db import is_postgres
 from core.detection.baseline import LEARNING_DAYS, Baselines, learn
 from core.detection.book import HomeBook, Raised, group_of, step
 from core.detection.detectors import DETECTORS, evaluate
@@ -47,15 +48,25 @@ def _hh(value: Any) -> float:
 
 
 def _readings(session: Session, home_ids: list[int], first: int, last: int) -> np.ndarray:
-    """Readings of ``home_ids`` for slots first..last as [H, last-first+1] (NaN = missing), one query."""
+    """Readings of ``home_ids`` for slots first..last as [H, last-first+1] (NaN = missing), one query.
+
+    On PostgreSQL the rows are folded into one array pair per home server-side, which keeps
+    Python from building a datetime per reading (6 million of them at 100,000 homes)."""
     x = np.full((len(home_ids), last - first + 1), np.nan, np.float32)
     pos = {hid: i for i, hid in enumerate(home_ids)}
+    window = (
+        MeterReading.home_id.in_(home_ids),
+        MeterReading.interval_start >= slot_start(first),
+        MeterReading.interval_start <= slot_start(last),
+    )
+    if is_postgres(session):
+        offset = cast(func.floor(func.extract("epoch", MeterReading.interval_start) / SLOT_SECONDS), Integer) - first
+        grouped = select(MeterReading.home_id, func.array_agg(offset), func.array_agg(MeterReading.kwh))
+        for hid, offsets, kwh in session.execute(grouped.where(*window).group_by(MeterReading.home_id)):
+            x[pos[hid], np.asarray(offsets, np.int64)] = np.asarray(kwh, np.float32)
+        return x
     rows = session.execute(
-        select(MeterReading.home_id, MeterReading.interval_start, MeterReading.kwh).where(
-            MeterReading.home_id.in_(home_ids),
-            MeterReading.interval_start >= slot_start(first),
-            MeterReading.interval_start <= slot_start(last),
-        )
+        select(MeterReading.home_id, MeterReading.interval_start, MeterReading.kwh).where(*window)
     ).all()
     if rows:
         hs = np.fromiter((pos[r[0]] for r in rows), np.int64, len(rows))
