@@ -215,6 +215,14 @@ def main() -> None:
                 if a.meter_id in DEAD and a.kind in EMERGENCY_KINDS]
     emit(f"emergencies on the nearly dead meters {DEAD}: untouched {len(dead_em)}, injected {len(dead_inj)}")
     emit(f"months watched: all {months_all:.1f}, rhythm {months_rhythm:.1f}")
+    emit("by watchability band (quiet events: rule caught / ours caught, ours false alarms per home-month):")
+    w_ev = np.nan_to_num(watch)[ev_home]
+    for lo_w, hi_w in ((0.0, 0.35), (0.35, 0.5), (0.5, 0.7), (0.7, 1.01)):
+        band = (np.nan_to_num(watch) >= lo_w) & (np.nan_to_num(watch) < hi_w)
+        sel_b = (w_ev >= lo_w) & (w_ev < hi_w) & ~ev_tv
+        emit(f"  {lo_w:.2f}-{min(hi_w, 1):.2f}: {band.sum():2d} homes, {sel_b.sum():3d} events, "
+             f"rule {summarise(hours_r[sel_b])[0]:5.1f}% ours {summarise(hours_o[sel_b])[0]:5.1f}%, "
+             f"FA rule {fa_rate(fa_r_homes, band):5.2f} ours {fa_rate(fa_o_homes, band):5.2f}")
     if not args.quick:
         emit()
         emit("trade-off on rhythm homes (scale of all thresholds): false alarms/home-month vs caught and median")

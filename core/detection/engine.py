@@ -28,7 +28,7 @@ class Sensitivity:
     flat: float = 10.0
     no_wake: float = 5.0
     no_wake_share: float = 0.0  # after the wake time, this share of the usual inactivity evidence is enough
-    min_quiet_slots: int = 6  # nobody is alerted about less than 3 h of quiet
+    min_quiet_slots: int = 8  # nobody is alerted about less than 4 h of quiet
     quiet_run_factor: float = 0.0  # the quiet stretch must also be longer than usual at this hour
     usual_margin: float = 4.0  # added to how high the score usually gets at this half-hour
     usual_factor: float = 1.5
