@@ -229,7 +229,8 @@ def main() -> None:
         sel = rhythm[ev_home]
         for scale in (0.7, 1.0, 1.4, 2.0):
             s = replace(sens0, inactivity=sens0.inactivity * scale, flat=sens0.flat * scale,
-                        no_wake=sens0.no_wake * scale, usual_margin=sens0.usual_margin * scale)
+                        no_wake=sens0.no_wake * scale, usual_margin=sens0.usual_margin * scale,
+                        flat_margin=sens0.flat_margin * scale)
             ho, co_, _ = ours(s)
             fa = fa_rate(np.array([index[a.meter_id] for a in co_]), rhythm)
             c_q, m_q = summarise(ho[sel & ~ev_tv])

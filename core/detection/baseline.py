@@ -270,7 +270,7 @@ def _quiet_runs(active: np.ndarray, present: np.ndarray) -> np.ndarray:
     return np.minimum(out, 96)
 
 
-USUAL_SCORE_QUANTILE = 0.93
+USUAL_SCORE_QUANTILE = 0.9
 
 
 def _usual_scores(

@@ -54,10 +54,14 @@ def _confidence(ctx: Context, score: np.ndarray, threshold: float) -> np.ndarray
 EARLY_MORNING_HH = 8  # 04:00: use after this counts as having got up
 
 
-def _threshold(ctx: Context, usual: np.ndarray, floor: float, factor: float | None = None) -> np.ndarray:
+def _threshold(
+    ctx: Context, usual: np.ndarray, floor: float, factor: float | None = None, margin: float | None = None
+) -> np.ndarray:
     """Above the floor, and above how high this score gets on this home's normal days now."""
     at_now = usual[np.arange(ctx.rows), ctx.halfhour[:, -1]]
-    return np.maximum(floor, at_now * (factor or ctx.sens.usual_factor) + ctx.sens.usual_margin)
+    factor = ctx.sens.usual_factor if factor is None else factor
+    margin = ctx.sens.usual_margin if margin is None else margin
+    return np.maximum(floor, at_now * factor + margin)
 
 
 def _quiet_common(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -113,7 +117,7 @@ def flat_usage(ctx: Context) -> Finding:
     score_all, level, ups = ctx.flat_series
     score = score_all[:, -1]
     start = ctx.last_col_since(~sustained(ups))
-    threshold = _threshold(ctx, ctx.base.flat_usual, ctx.sens.flat, ctx.sens.flat_usual_factor)
+    threshold = _threshold(ctx, ctx.base.flat_usual, ctx.sens.flat, ctx.sens.flat_usual_factor, ctx.sens.flat_margin)
     elevated = level[:, -1] > ctx.base.base_load + ctx.sens.flat_min_kwh
     fired = (score >= threshold) & elevated
     return Finding(

@@ -30,7 +30,8 @@ class Sensitivity:
     no_wake_share: float = 0.0  # after the wake time, this share of the usual inactivity evidence is enough
     min_quiet_slots: int = 8  # nobody is alerted about less than 4 h of quiet
     quiet_run_factor: float = 0.0  # the quiet stretch must also be longer than usual at this hour
-    usual_margin: float = 4.0  # added to how high the score usually gets at this half-hour
+    usual_margin: float = 8.0
+    flat_margin: float = 6.0  # added to how high the score usually gets at this half-hour
     usual_factor: float = 1.5
     flat_usual_factor: float = 1.2
     flat_min_kwh: float = 0.03  # a level this much above standby counts as "something left on"
