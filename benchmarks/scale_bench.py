@@ -30,6 +30,7 @@ Seeding shortcuts (seeding is not measured, but must be bearable at 100,000 home
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import resource
@@ -204,7 +205,7 @@ def cycle(now: datetime, n: int, templates: int, channels) -> dict:
     return out
 
 
-def run_child(url: str, n: int, templates: int, mode: str) -> None:
+def run_child(url: str, n: int, templates: int, mode: str, profile: str | None = None) -> None:
     from core import db as db_module
     from core.clock import ManualClock, use_clock
     from core.enums import Channel
@@ -221,8 +222,14 @@ def run_child(url: str, n: int, templates: int, mode: str) -> None:
                 Channel.EMAIL: RecordingSender(), Channel.WEBHOOK: RecordingSender()}
     results = []
     for label, now in (("cold", NOW), ("warm", NOW + HALF_HOUR)):
+        profiler = cProfile.Profile() if profile else None
         with use_clock(ManualClock(now)):
+            if profiler:
+                profiler.enable()
             res = cycle(now, n, templates, channels)
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(f"{profile}.{label}")
         res["label"] = label
         res["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         res["pg_mb"] = _postgres_peak_kb(make_url(url).database) / 1024
@@ -231,16 +238,17 @@ def run_child(url: str, n: int, templates: int, mode: str) -> None:
 
 
 # ---- the driver -------------------------------------------------------------------------------
-def _child(url: str, n: int, templates: int, mode: str) -> object:
+def _child(url: str, n: int, templates: int, mode: str, profile: str | None = None) -> object:
+    extra = ["--profile", profile] if profile and mode == "cycle" else []
     proc = subprocess.run([sys.executable, __file__, "--child", mode, "--database-url", url, "--homes", str(n),
-                           "--templates", str(templates)], capture_output=True, text=True, check=False)
+                           "--templates", str(templates), *extra], capture_output=True, text=True, check=False)
     if proc.returncode:
         sys.stderr.write(proc.stderr)
         raise SystemExit(f"{mode} for {n} homes failed")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def measure(base_url: str, n: int, templates: int) -> dict:
+def measure(base_url: str, n: int, templates: int, profile: str | None = None) -> dict:
     from core.migrate import upgrade
 
     name = f"mimamori_scale_{uuid.uuid4().hex[:8]}"
@@ -252,7 +260,7 @@ def measure(base_url: str, n: int, templates: int) -> dict:
         upgrade(url)
         seeded = _child(url, n, templates, "seed")
         print(f"{n:>7} homes: seeded in {seeded['seed_seconds']} s ({seeded['readings']:,} readings)", flush=True)
-        cycles = _child(url, n, templates, "cycle")
+        cycles = _child(url, n, templates, "cycle", profile)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -278,14 +286,15 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--templates", type=int, default=2000, help="distinct simulated households")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "scale.md"))
+    parser.add_argument("--profile", help="write cProfile stats of each cycle to PROFILE.cold / PROFILE.warm")
     parser.add_argument("--child", choices=("seed", "cycle"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        run_child(args.database_url, args.homes[0], args.templates, args.child)
+        run_child(args.database_url, args.homes[0], args.templates, args.child, args.profile)
         return
     rows = []
     for n in args.homes:
-        rows.append(measure(args.database_url, n, args.templates))
+        rows.append(measure(args.database_url, n, args.templates, args.profile))
         print(table(rows[-1:]), flush=True)
     load = os.getloadavg()
     report = (f"# One meter cycle at scale (benchmarks/scale_bench.py)\n\n{table(rows)}\n\n"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, select, text
+from sqlalchemy import ARRAY, Connection, DateTime, Integer, bindparam, delete, select, text
 from sqlalchemy.orm import Session
 
 from core import audit, clock
@@ -310,10 +310,23 @@ def mark_arrivals(session: Session, latest: dict[int, datetime]) -> None:
         return
     session.flush()
     conn = session.connection()
-    update = text(
-        "UPDATE home SET last_reading_at = :at WHERE id = :id AND (last_reading_at IS NULL OR last_reading_at < :at)"
-    ).bindparams(bindparam("at", type_=UTCDateTime()))
-    conn.execute(update, [{"id": home_id, "at": at} for home_id, at in latest.items()])
+    if conn.dialect.name == "postgresql":
+        # One statement for every home (a cycle moves 100,000 of them): an executemany of
+        # per-home UPDATEs took 8 s at that size.
+        conn.execute(
+            text(
+                "UPDATE home SET last_reading_at = u.at FROM unnest(:ids, :ats) AS u(id, at) "
+                "WHERE home.id = u.id AND (home.last_reading_at IS NULL OR home.last_reading_at < u.at)"
+            ).bindparams(bindparam("ids", type_=ARRAY(Integer)),
+                         bindparam("ats", type_=ARRAY(DateTime(timezone=True)))),
+            {"ids": list(latest), "ats": list(latest.values())},
+        )
+    else:
+        update = text(
+            "UPDATE home SET last_reading_at = :at "
+            "WHERE id = :id AND (last_reading_at IS NULL OR last_reading_at < :at)"
+        ).bindparams(bindparam("at", type_=UTCDateTime()))
+        conn.execute(update, [{"id": home_id, "at": at} for home_id, at in latest.items()])
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Home):
             session.expire(obj, ["last_reading_at"])
