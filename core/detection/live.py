@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.db import is_postgres
 from core.detection.baseline import LEARNING_DAYS, Baselines, learn
+from core.detection.baseline_store import BaselineStore
 from core.detection.book import HomeBook, Raised, group_of, step
 from core.detection.detectors import DETECTORS, evaluate
 from core.detection.engine import WINDOW_SLOTS, DetectionInput, Sensitivity
@@ -75,36 +76,17 @@ def _readings(session: Session, home_ids: list[int], first: int, last: int) -> n
     return x
 
 
-_BASELINE_CACHE: dict[int, tuple[datetime, Baselines]] = {}
+_BASELINES = BaselineStore()
 
 
 def _baselines_of(session: Session, ids: list[int]) -> Baselines:
-    """Baselines for ``ids`` (in order). Parsing JSON is the slow part at 100,000 homes, so
-    parsed baselines are kept in memory and reloaded only when recomputed (once a day)."""
-    stamps = {
-        hid: at for hid, at in session.execute(
-            select(HomeBaseline.home_id, HomeBaseline.computed_at).where(HomeBaseline.home_id.in_(ids))
-        )
-    }
-    stale = [hid for hid, at in stamps.items() if _BASELINE_CACHE.get(hid, (None,))[0] != at]
-    if stale:
-        rows = session.execute(
-            select(HomeBaseline.home_id, HomeBaseline.computed_at, HomeBaseline.data).where(
-                HomeBaseline.home_id.in_(stale)
-            )
-        ).all()
-        parsed = Baselines.from_json([r.data for r in rows])
-        for i, r in enumerate(rows):
-            _BASELINE_CACHE[r.home_id] = (r.computed_at, parsed.take(np.array([i])))
-    empty = Baselines.from_json([None])
-    parts = [_BASELINE_CACHE[hid][1] if hid in stamps else empty for hid in ids]
-    names = Baselines.__dataclass_fields__
-    return Baselines(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in names})
+    """Baselines for ``ids`` (in order), parsed once and kept (core.detection.baseline_store)."""
+    return _BASELINES.get(session, ids)
 
 
 def forget_cached_baselines() -> None:
     """Drop parsed baselines (tests whose database is wiped between them reuse ids)."""
-    _BASELINE_CACHE.clear()
+    _BASELINES.clear()
 
 
 def _books(session: Session, home_ids: list[int], now: datetime) -> dict[int, tuple[HomeBook, dict]]:
@@ -139,6 +121,7 @@ def run_detection(session: Session, now: datetime, sensitivity: Sensitivity | No
         ).order_by(Home.id)
     ).all()
     opened: list[Incident] = []
+    _BASELINES.reserve(len(homes) + 1)
     for lo in range(0, len(homes), CHUNK_HOMES):
         opened.extend(_detect_chunk(session, homes[lo : lo + CHUNK_HOMES], now, first, last, sens))
     return opened

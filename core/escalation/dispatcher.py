@@ -71,7 +71,12 @@ def _claim(session: Session, limit: int) -> list[Job]:
     if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
     jobs = []
-    for row in session.scalars(stmt):
+    rows = list(session.scalars(stmt))
+    # The attempts a provider may already know, in one query (not one per row).
+    wanted = [r.attempt_id for r in rows if r.provider_id is None and r.attempt_id
+              and r.channel in (Channel.VOICE, Channel.SMS)]
+    _held = list(session.scalars(select(EscalationAttempt).where(EscalationAttempt.id.in_(wanted)))) if wanted else []
+    for row in rows:
         row.attempts += 1
         row.next_attempt_at = now + LEASE
         known = row.provider_id
