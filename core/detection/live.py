@@ -22,6 +22,7 @@ from core.detection.book import HomeBook, Raised, group_of, step
 from core.detection.detectors import DETECTORS, evaluate
 from core.detection.engine import WINDOW_SLOTS, DetectionInput, Sensitivity
 from core.detection.evidence import evidence_of
+from core.detection.pg_readings import readings_grid
 from core.detection.timeaxis import (
     SLOT_SECONDS,
     SLOTS_PER_DAY,
@@ -53,6 +54,8 @@ def _readings(session: Session, home_ids: list[int], first: int, last: int) -> n
 
     On PostgreSQL the rows are folded into one array pair per home server-side, which keeps
     Python from building a datetime per reading (6 million of them at 100,000 homes)."""
+    if is_postgres(session) and home_ids == sorted(home_ids):
+        return readings_grid(session, home_ids, first, last)
     x = np.full((len(home_ids), last - first + 1), np.nan, np.float32)
     pos = {hid: i for i, hid in enumerate(home_ids)}
     window = (
