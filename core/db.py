@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import orjson
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import ARRAY, DateTime, Engine, Integer, MetaData, any_, bindparam, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -133,3 +133,13 @@ def session_scope() -> Iterator[Session]:
 def is_postgres(bind: Engine | Session) -> bool:
     engine = bind.get_bind() if isinstance(bind, Session) else bind
     return engine.dialect.name == "postgresql"
+
+
+def id_in(bind: Engine | Session, column: Any, ids: Any) -> Any:
+    """``column IN ids`` for many ids: one array parameter on PostgreSQL (``= ANY(:ids)``).
+
+    An IN list of 5,000 placeholders costs the driver ~0.1 s to parse on every execution;
+    detection runs several per 5,000 homes."""
+    if is_postgres(bind):
+        return column == any_(bindparam(None, [int(i) for i in ids], type_=ARRAY(Integer)))
+    return column.in_(list(ids))

@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.db import id_in
 from core.detection.baseline import Baselines, empty_baselines
 from core.models import HomeBaseline
 
@@ -45,14 +46,14 @@ class BaselineStore:
     def get(self, session: Session, ids: list[int]) -> Baselines:
         """Baselines for ``ids`` in order, parsing only those new or recomputed since last time."""
         stamps = dict(session.execute(
-            select(HomeBaseline.home_id, HomeBaseline.computed_at).where(HomeBaseline.home_id.in_(ids))
+            select(HomeBaseline.home_id, HomeBaseline.computed_at).where(id_in(session, HomeBaseline.home_id, ids))
         ).all())
         stale = [hid for hid, at in stamps.items() if self.rows.get(hid, (None,))[0] != at]
         self.reserve(self.used + len(stale))
         for lo in range(0, len(stale), PARSE_BATCH):
             batch = session.execute(
                 select(HomeBaseline.home_id, HomeBaseline.computed_at, HomeBaseline.data).where(
-                    HomeBaseline.home_id.in_(stale[lo : lo + PARSE_BATCH])
+                    id_in(session, HomeBaseline.home_id, stale[lo : lo + PARSE_BATCH])
                 )
             ).all()
             parsed = Baselines.from_json([r.data for r in batch])

@@ -15,7 +15,7 @@ from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.db import is_postgres
+from core.db import id_in, is_postgres
 from core.detection.baseline import LEARNING_DAYS, Baselines, learn
 from core.detection.baseline_store import BaselineStore
 from core.detection.book import HomeBook, Raised, group_of, step
@@ -97,7 +97,7 @@ def _books(session: Session, home_ids: list[int], now: datetime) -> dict[int, tu
     books: dict[int, tuple[HomeBook, dict]] = {}
     rows = session.scalars(
         select(Incident).where(
-            Incident.home_id.in_(home_ids),
+            id_in(session, Incident.home_id, home_ids),
             (Incident.closed_at.is_(None)) | (Incident.detected_at >= now - BOOK_MEMORY),
         )
     ).all()
@@ -138,7 +138,7 @@ def _detect_chunk(session: Session, homes: list[Any], now: datetime, first: int,
     base = _baselines_of(session, ids)
     wake = np.full(n, np.nan)
     sleep = np.full(n, np.nan)
-    for s in session.scalars(select(Schedule).where(Schedule.home_id.in_(ids))):
+    for s in session.scalars(select(Schedule).where(id_in(session, Schedule.home_id, ids))):
         wake[pos[s.home_id]] = _hh(s.wake_time)
         sl = _hh(s.sleep_time)
         sleep[pos[s.home_id]] = sl + SLOTS_PER_DAY if sl < 12 else sl
@@ -147,7 +147,7 @@ def _detect_chunk(session: Session, homes: list[Any], now: datetime, first: int,
     cols = first + np.arange(WINDOW_SLOTS)
     for p in session.scalars(
         select(Pause).where(
-            Pause.home_id.in_(ids), Pause.cancelled_at.is_(None),
+            id_in(session, Pause.home_id, ids), Pause.cancelled_at.is_(None),
             Pause.ends_at > slot_start(first), Pause.starts_at <= now,
         )
     ):
