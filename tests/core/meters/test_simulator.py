@@ -106,8 +106,12 @@ def test_the_demo_senior_who_does_not_get_up(session: Session, clock: ManualCloc
 
 
 def test_the_scheduler_pulls_the_configured_source_and_refreshes_statuses(settings) -> None:
+    """The meter cycle of the job table (core/jobs.py) pulls, then refreshes readiness and gaps."""
+    from core.jobs import CYCLE_STEPS
     from core.scheduler import job_specs
 
-    assert [j.name for j in job_specs(settings)] == ["meters.pull", "meters.refresh_statuses"]
-    none = settings.model_copy(update={"meter_source": "none"})
-    assert [j.name for j in job_specs(none)] == ["meters.refresh_statuses"]
+    assert "meter_cycle" in [j.name for j in job_specs(settings)]
+    assert [s.func for s in CYCLE_STEPS[:2]] == [
+        "core.meters.jobs:pull_new_readings",
+        "core.readiness:refresh_home_statuses",
+    ]
