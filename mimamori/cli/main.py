@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "mimamori.cli.ops",
     "mimamori.cli.leaving",
     "mimamori.cli.line",
+    "mimamori.cli.replay",
 )
 
 
