@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from core.detection.series import accumulate, ups_and_downs
+from core.detection.series import accumulate, sustained, ups_and_downs
 from core.detection.timeaxis import RESTDAY, SLOTS_PER_DAY, WEEKDAY
 
 LEARNING_DAYS = 56
@@ -298,8 +298,8 @@ def _usual_scores(
         return accumulate(cell, reset)[:, 24:].reshape(h, d, SLOTS_PER_DAY)
 
     xr, rr = rows_of(x), rows_of(rise)
-    quiet = score(xr, llr, edges, xr > np.repeat(active_kwh, d)[:, None])
-    flat = score(rr, llr_rise, edges_rise, rr > np.repeat(up_kwh, d)[:, None])
+    quiet = score(xr, llr, edges, sustained(xr > np.repeat(active_kwh, d)[:, None]))
+    flat = score(rr, llr_rise, edges_rise, sustained(rr > np.repeat(up_kwh, d)[:, None]))
     out = []
     for series in (quiet, flat):
         series = np.where(np.isnan(x), np.nan, series)

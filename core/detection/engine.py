@@ -115,7 +115,7 @@ class Context:
     @cached_property
     def quiet_score(self) -> np.ndarray:
         """Accumulated evidence (CUSUM) of "looks asleep" at the last slot; resets on activity."""
-        return accumulate(self.llr_of(self.x), self.active)
+        return accumulate(self.llr_of(self.x), sustained(self.active))
 
     @cached_property
     def flat_series(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -125,7 +125,7 @@ class Context:
         bins = bin_index(np.nan_to_num(rise), self.base.edges_rise)
         rows = np.broadcast_to(np.arange(self.rows)[:, None], rise.shape)
         llr = np.where(np.isnan(rise), 0.0, self.base.llr_rise[rows, self.day_type, self.halfhour, bins])
-        return accumulate(llr, ups), np.nan_to_num(level), ups
+        return accumulate(llr, sustained(ups)), np.nan_to_num(level), ups
 
     @cached_property
     def today_first_col(self) -> np.ndarray:

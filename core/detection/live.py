@@ -201,8 +201,11 @@ def _detect_chunk(session: Session, homes: list[Any], now: datetime, first: int,
     return opened
 
 
-def refresh_baselines(session: Session, now: datetime, *, force: bool = False) -> int:
+def refresh_baselines(session: Session, now: datetime, *, force: bool = False, only_missing: bool = False) -> int:
     """Relearn every watched home's baseline from its last 56 days (once a local day).
+
+    ``only_missing`` learns only homes that have no baseline yet: the meter cycle runs it so
+    a home that just became ready is watched at once instead of after the nightly refresh.
 
     Stores HomeBaseline and Home.watchability; a home that turns not watchable is told so
     plainly to its watchers. Returns how many baselines were refreshed."""
@@ -222,7 +225,7 @@ def refresh_baselines(session: Session, now: datetime, *, force: bool = False) -
                 select(HomeBaseline).where(HomeBaseline.home_id.in_([h.id for h in chunk])))
         }
         todo = [h for h in chunk if force or h.id not in existing
-                or int(local_day(slot_of(existing[h.id].computed_at))) < today]
+                or (not only_missing and int(local_day(slot_of(existing[h.id].computed_at))) < today)]
         if not todo:
             continue
         x = _readings(session, [h.id for h in todo], first, last)
@@ -270,15 +273,3 @@ def _tell_not_watchable(session: Session, home: Home, day: int) -> None:
 
 
 
-
-
-def detection_job() -> None:
-    """The scheduler's 30-minute job: refresh baselines once a local day, then detect."""
-    from core import clock
-    from core.db import session_scope
-
-    now = clock.now()
-    with session_scope() as session:
-        refresh_baselines(session, now)
-    with session_scope() as session:
-        run_detection(session, now)

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from core.db import init_db, session_scope
 from core.models import Home
-from core.reports.graph import render_day
 from core.settings import get_settings
 
 
@@ -33,6 +32,8 @@ def register(cli: click.Group) -> None:
     @click.option("--lang", default="ja", type=click.Choice(["ja", "en"]), help="language of the labels")
     def graph(meter_id: str, day_text: str, out: Path, lang: str) -> None:
         """Draw METER_ID's half-hours on DAY against its usual range, as a PNG."""
+        from core.reports.graph import render_day  # matplotlib loads only for this command
+
         day = _parse_day(day_text)
         init_db(get_settings())
         with session_scope() as s:

@@ -14,8 +14,6 @@ from sqlalchemy import select
 from core import clock
 from core.db import init_db, session_scope
 from core.models import Home
-from core.reports.daily import send_daily
-from core.reports.jobs import send_due_daily_reports, send_monthly_reports
 from core.settings import get_settings
 
 
@@ -27,6 +25,8 @@ def register(cli: click.Group) -> None:
     @reports.command("send-due")
     def send_due() -> None:
         """Enqueue every daily/monthly report that is due now (what the scheduler does)."""
+        from core.reports.jobs import send_due_daily_reports, send_monthly_reports
+
         init_db(get_settings())
         now = clock.now()
         daily, monthly = send_due_daily_reports(now), send_monthly_reports(now)
@@ -37,6 +37,8 @@ def register(cli: click.Group) -> None:
     @click.option("--day", "day_text", required=True, metavar="YYYY-MM-DD", help="the local day to report on")
     def daily_one(meter_id: str, day_text: str) -> None:
         """Enqueue METER_ID's daily report about DAY now, for every watcher who wants it."""
+        from core.reports.daily import send_daily
+
         try:
             day = date.fromisoformat(day_text)
         except ValueError:
