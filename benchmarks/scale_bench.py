@@ -8,6 +8,7 @@ What one cycle is here, all through the real code at a fixed clock:
   ingest     the newest half-hour for every home, simulated and stored by
              ``core.meters.ingest.ingest`` (the same path the pull job uses)
   readiness  ``core.readiness.refresh_home_statuses``
+  baselines  ``refresh_baselines(only_missing=True)`` (the job table's step for new homes)
   detect     ``core.detection.live.run_detection`` for every home
   escalate   ``core.escalation.engine.tick`` until no step is due (opens -> first step)
   dispatch   ``core.escalation.dispatcher.dispatch_due`` until nothing is due, with the
@@ -55,7 +56,7 @@ INCAPACITATED_EVERY = 100  # one home in 100
 STOPPED_AT = datetime(2026, 5, 31, 14, 30, tzinfo=UTC)  # 23:30 local, the night before
 HALF_HOUR = timedelta(minutes=30)
 SEED_CHUNK = 10_000
-PHASES = ("ingest", "readiness", "detect", "escalate", "dispatch")
+PHASES = ("ingest", "readiness", "baselines", "detect", "escalate", "dispatch")
 
 
 def meter_id(i: int) -> str:
@@ -164,7 +165,7 @@ def _postgres_peak_kb(dbname: str) -> int:
 def cycle(now: datetime, n: int, templates: int, channels) -> dict:
     """One cycle at ``now``: every phase through the real code, timed."""
     from core.db import session_scope
-    from core.detection.live import run_detection
+    from core.detection.live import refresh_baselines, run_detection
     from core.enums import ReadingQuality
     from core.escalation.dispatcher import dispatch_due
     from core.escalation.engine import tick
@@ -185,6 +186,10 @@ def cycle(now: datetime, n: int, templates: int, channels) -> dict:
     with session_scope() as s:
         refresh_home_statuses(s, now)
     out["readiness"] = time.perf_counter() - t
+    t = time.perf_counter()
+    with session_scope() as s:  # the cycle's step for homes that just became ready (none here)
+        refresh_baselines(s, now, only_missing=True)
+    out["baselines"] = time.perf_counter() - t
     t = time.perf_counter()
     with session_scope() as s:
         out["opened"] = len(run_detection(s, now))

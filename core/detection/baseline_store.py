@@ -67,6 +67,17 @@ class BaselineStore:
         index = np.array([self.rows[hid][1] if hid in stamps else 0 for hid in ids], dtype=np.int64)
         return self.arrays.take(index)
 
+    def put(self, home_id: int, computed_at: datetime, base: Baselines, i: int) -> None:
+        """Keep row ``i`` of freshly learned ``base`` as ``home_id``'s (stored at ``computed_at``)."""
+        if home_id in self.rows:
+            row = self.rows[home_id][1]
+        else:
+            self.reserve(self.used + 1)
+            row = self._new_row()
+        for f in fields(Baselines):
+            getattr(self.arrays, f.name)[row] = getattr(base, f.name)[i]
+        self.rows[home_id] = (computed_at, row)
+
     def _new_row(self) -> int:
         self.used += 1
         return self.used - 1

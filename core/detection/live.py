@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Integer, cast, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from core import audit
 from core.db import id_in, is_postgres
@@ -213,21 +213,28 @@ def refresh_baselines(session: Session, now: datetime, *, force: bool = False, o
     first = day_first_slot(today - LEARNING_DAYS)
     last = day_first_slot(today) - 1
     types = day_types(np.arange(today - LEARNING_DAYS, today))
-    homes = session.scalars(
-        select(Home).where(Home.status.not_in([HomeStatus.ENDED])).order_by(Home.id)
-    ).all()
+    watched = select(Home).where(Home.status.not_in([HomeStatus.ENDED]))
+    if only_missing and not force:
+        # Every cycle runs this: ask only for homes without a baseline (not 100,000 rows).
+        watched = watched.where(~select(HomeBaseline.home_id).where(HomeBaseline.home_id == Home.id).exists())
+    homes = session.scalars(watched.order_by(Home.id)).all()
     done = 0
     sens = Sensitivity()
     for lo in range(0, len(homes), BASELINE_CHUNK_HOMES):
         chunk = homes[lo : lo + BASELINE_CHUNK_HOMES]
-        existing = {
-            b.home_id: b for b in session.scalars(
-                select(HomeBaseline).where(HomeBaseline.home_id.in_([h.id for h in chunk])))
-        }
-        todo = [h for h in chunk if force or h.id not in existing
-                or (not only_missing and int(local_day(slot_of(existing[h.id].computed_at))) < today)]
+        stamps = dict(session.execute(
+            select(HomeBaseline.home_id, HomeBaseline.computed_at).where(
+                id_in(session, HomeBaseline.home_id, [h.id for h in chunk]))
+        ).all())
+        todo = [h for h in chunk if force or h.id not in stamps
+                or (not only_missing and int(local_day(slot_of(stamps[h.id]))) < today)]
         if not todo:
             continue
+        existing = {  # the old JSON is replaced, never read: not loaded
+            b.home_id: b for b in session.scalars(
+                select(HomeBaseline).options(defer(HomeBaseline.data)).where(
+                    id_in(session, HomeBaseline.home_id, [h.id for h in todo])))
+        }
         x = _readings(session, [h.id for h in todo], first, last)
         base = learn(x.reshape(len(todo), LEARNING_DAYS, SLOTS_PER_DAY), types)
         for i, home in enumerate(todo):
@@ -238,6 +245,8 @@ def refresh_baselines(session: Session, now: datetime, *, force: bool = False, o
             row.computed_at = now
             row.days_used = int(base.days_used[i])
             row.data = base.to_json(i)
+            # Kept as the next cycle would read it back (same rounding), without parsing JSON text.
+            _BASELINES.put(home.id, now, Baselines.from_json([row.data]), 0)
             was = home.watchability
             home.watchability = float(base.watchability[i])
             home.watchability_checked_at = now
