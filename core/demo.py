@@ -142,9 +142,11 @@ class StoryEvent:
     detail: dict[str, Any] = field(default_factory=dict)
     key: str = ""
 
-    def as_json(self) -> dict[str, Any]:
-        return {"at": self.at.isoformat(), "kind": self.kind, "channel": self.channel, "to": self.to,
-                "incident": self.incident, **self.detail}
+    def as_json(self, tz: str = "Asia/Tokyo") -> dict[str, Any]:
+        """The fixed ``mimamori demo --json`` shape (extra keys after the five fixed ones)."""
+        at = self.at.astimezone(ZoneInfo(tz)).isoformat()
+        return {"at": at, "kind": self.kind, "channel": self.channel, "to": self.to, "incident": self.incident,
+                **self.detail}
 
 
 def _evidence_words(incident: Incident, home: Home, lang: str) -> str:
@@ -185,7 +187,8 @@ def story(session: Session, incident_id: int, lang: str = "ja") -> list[StoryEve
     assert home is not None
     events = [StoryEvent(incident.detected_at, "incident_opened", None, None, incident.id,
                          {"incident_kind": incident.kind.value, "evidence": _evidence_words(incident, home, lang),
-                          "confidence": incident.confidence}, "opened")]
+                          "confidence": round(incident.confidence, 3) if incident.confidence is not None else None},
+                         "opened")]
     rows = session.execute(
         select(EscalationAttempt, OutboxMessage)
         .join(OutboxMessage, OutboxMessage.attempt_id == EscalationAttempt.id)

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import socket
 import sys
 import tempfile
@@ -145,8 +146,7 @@ def describe(event: Any, lang: str) -> list[str]:
     """An event in words (the human output); extra lines are indented under it."""
     d = event.detail
     if event.kind == "incident_opened":
-        conf = t("demo.confidence", lang, confidence=f"{d['confidence']:.2f}") if d.get("confidence") else ""
-        return [t("demo.opened", lang, evidence=d.get("evidence", "")) + conf]
+        return [t("demo.opened", lang, evidence=d.get("evidence", ""))]
     if event.kind == "resident_contact":
         outcome_key = "machine" if str(d.get("answered_by") or "").startswith("machine") else d.get("outcome")
         known = {"no_answer", "machine", "failed", "succeeded"}
@@ -173,6 +173,7 @@ def describe(event: Any, lang: str) -> list[str]:
 
 
 def run_demo(*, as_json: bool, lang: str, out: Path | None, database_url: str | None) -> int:
+    started = time.monotonic()
     from bot.app import create_app
     from core import clock as clock_module
     from core import demo, migrate
@@ -181,7 +182,6 @@ def run_demo(*, as_json: bool, lang: str, out: Path | None, database_url: str | 
     from core.reports.graph import render_day
     from core.settings import Settings, use_settings
 
-    started = time.monotonic()
     err = click.get_text_stream("stderr")
 
     def say(text: str = "") -> None:
@@ -202,6 +202,7 @@ def run_demo(*, as_json: bool, lang: str, out: Path | None, database_url: str | 
         clock = clock_module.ManualClock(begin)
         stack.enter_context(clock_module.use_clock(clock))
         app = create_app(settings)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per HTTP request is noise here
         server = stack.enter_context(_Server(app, port))
         twilio = server.app.extensions.get("twilio_emulator")
         if twilio is not None:

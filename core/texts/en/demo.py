@@ -11,7 +11,6 @@ TEXTS: dict[str, str] = {
     "demo.learned": "Stored 8 weeks ({count} half-hour readings). Watching status: {status}",
     "demo.morning": "The morning of {day}. {resident} does not get up today.",
     "demo.opened": "Something looks wrong: {evidence}",
-    "demo.confidence": " (confidence {confidence})",
     "demo.call": "Called {to} automatically (call {n}) → {outcome}",
     "demo.outcome.no_answer": "no answer",
     "demo.outcome.machine": "voicemail",

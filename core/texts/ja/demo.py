@@ -11,7 +11,6 @@ TEXTS: dict[str, str] = {
     "demo.learned": "8週間分（{count}件）の30分ごとの記録を取り込みました。見守りの状態: {status}",
     "demo.morning": "{day} の朝。{resident}さんは、今朝は起きてきません。",
     "demo.opened": "異常を検知しました: {evidence}",
-    "demo.confidence": "（確からしさ {confidence}）",
     "demo.call": "{to}に自動で電話しました（{n}回目） → {outcome}",
     "demo.outcome.no_answer": "応答なし",
     "demo.outcome.machine": "留守番電話",
