@@ -26,6 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy import func, select
 
 from core.texts import t
 
@@ -209,6 +210,8 @@ def run_demo(*, as_json: bool, lang: str, out: Path | None, database_url: str | 
             twilio.script("no_answer", "no_answer", "machine")  # nobody picks up; then the voicemail
 
         with session_scope() as session:
+            if session.scalar(select(func.count(Home.id))):
+                raise click.ClickException(f"{database_url} already has homes: the demo needs an empty database")
             cast = demo.create_home(session, clock.now(), lang=lang)
             home = session.get(Home, cast.home_id)
             assert home and home.resident and home.building

@@ -25,7 +25,7 @@ KINDS = ["incident_opened", "resident_contact", "watcher_alerted", "group_alerte
          "incident_closed"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def empty_database() -> Iterator[list[str]]:
     """On PostgreSQL runs, the demo gets its own empty database (``--database-url``)."""
     url = os.environ.get("DATABASE_URL")
