@@ -15,7 +15,7 @@ import threading
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from email.utils import format_datetime
 from typing import Any
 
@@ -141,6 +141,11 @@ class TwilioEmulatorState:
         return [deliver(*cb) for cb in self.callbacks(sid, outcome)]
 
 
+def _day(value: str) -> date:
+    """Twilio's StartTime>/DateSent> filters work by day, whatever time is given."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")[:10]).date()
+
+
 def deliver(url: str, form: dict[str, str], headers: dict[str, str]) -> int:
     """POST one callback the way Twilio does (form-encoded, signed)."""
     return requests.post(url, data=form, headers=headers, timeout=10).status_code
@@ -188,7 +193,7 @@ def create_blueprint(state: TwilioEmulatorState) -> Blueprint:
         after = request.args.get("StartTime>")
         found = [c for c in state.calls
                  if c.to == request.args.get("To", c.to) and c.from_ == request.args.get("From", c.from_)
-                 and (after is None or c.created_at >= datetime.fromisoformat(after.replace("Z", "+00:00")))]
+                 and (after is None or c.created_at.date() >= _day(after))]
         return _page("calls", [c.resource(account) for c in reversed(found)])
 
     @bp.get(f"{prefix}/Calls/<sid>.json")
@@ -220,7 +225,7 @@ def create_blueprint(state: TwilioEmulatorState) -> Blueprint:
         after = request.args.get("DateSent>")
         found = [m for m in state.messages
                  if m.to == request.args.get("To", m.to) and m.from_ == request.args.get("From", m.from_)
-                 and (after is None or m.created_at >= datetime.fromisoformat(after.replace("Z", "+00:00")))]
+                 and (after is None or m.created_at.date() >= _day(after))]
         return _page("messages", [m.resource(account) for m in reversed(found)])
 
     return bp

@@ -10,12 +10,15 @@ change an incident in flight); it also fixes how the resident is contacted.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from core.enums import EMERGENCY_KINDS, ContactMethod, IncidentKind
 from core.errors import ValidationError
 from core.models import Home
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -124,8 +127,9 @@ def snapshot_for(home: Home, kind: IncidentKind) -> dict[str, Any]:
         return {"steps": [dict(s) for s in NOTICE_POLICY["steps"]]}
     try:
         policy = validate_policy(home.escalation_policy) if home.escalation_policy else None
-    except ValidationError:
-        policy = None  # saved before validation existed: fall back rather than stay silent
+    except ValidationError as exc:  # saved before validation existed: fall back rather than stay silent
+        log.warning("home %s: invalid escalation policy (%s); using the default", home.id, exc.code)
+        policy = None
     policy = policy or validate_policy(DEFAULT_EMERGENCY_POLICY)
     steps = [dict(s) for s in policy["steps"]]
     for step in steps:

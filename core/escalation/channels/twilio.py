@@ -89,13 +89,15 @@ class TwilioSender:
             calls = self.client.calls.list(
                 to=message.recipient, from_=self.settings.twilio_from, start_time_after=since, limit=20
             )
-            # One voice attempt per outbox row, created after the row: any such call is ours.
-            return str(calls[0].sid) if calls else None
+            # Twilio filters by day; keep calls created after this outbox row. One voice attempt
+            # per row, and earlier attempts' calls predate the row, so such a call is ours.
+            ours = [c for c in calls if c.date_created is None or c.date_created >= since]
+            return str(ours[0].sid) if ours else None
         messages = self.client.messages.list(
             to=message.recipient, from_=self.settings.twilio_from, date_sent_after=since, limit=50
         )
         for sms in messages:
-            if sms.body == message.payload["body"]:
+            if sms.body == message.payload["body"] and (sms.date_created is None or sms.date_created >= since):
                 return str(sms.sid)
         return None
 

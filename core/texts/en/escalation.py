@@ -63,4 +63,13 @@ TEXTS: dict[str, str] = {
     ),
     "escalation.notice.night_activity": "Electricity is still in use at {name}'s home past their bedtime.",
     "escalation.notice_subject": "[mimamori] About {name}",
+    # policy errors (ValidationError codes from core.escalation.policy.validate_policy)
+    "escalation.policy_no_steps": "The contact steps are empty. Please set at least one step.",
+    "escalation.policy_unknown_field": "The settings contain an unknown item.",
+    "escalation.policy_unknown_step": "The settings contain an unknown step.",
+    "escalation.policy_duplicate_step": "The same step appears twice.",
+    "escalation.policy_order": "Please keep the order: resident, family, landlord, then dispatch.",
+    "escalation.policy_needs_family": "Contacting the family must be part of the steps.",
+    "escalation.policy_bad_value": "A setting has an invalid value.",
+    "escalation.policy_out_of_range": "A setting is outside the allowed range.",
 }

@@ -66,4 +66,13 @@ TEXTS: dict[str, str] = {
     ),
     "escalation.notice.night_activity": "{name}のお宅で、おやすみの時間を過ぎても電気が使われています。",
     "escalation.notice_subject": "【みまもり】{name}のお知らせ",
+    # policy errors (ValidationError codes from core.escalation.policy.validate_policy)
+    "escalation.policy_no_steps": "連絡の手順が空です。少なくとも1つの手順を設定してください。",
+    "escalation.policy_unknown_field": "設定に不明な項目があります。",
+    "escalation.policy_unknown_step": "不明な手順が含まれています。",
+    "escalation.policy_duplicate_step": "同じ手順が2回含まれています。",
+    "escalation.policy_order": "手順は、ご本人→ご家族→管理会社→駆けつけの順にしてください。",
+    "escalation.policy_needs_family": "ご家族への連絡は必ず含めてください。",
+    "escalation.policy_bad_value": "設定の値が正しくありません。",
+    "escalation.policy_out_of_range": "設定の値が、選べる範囲を超えています。",
 }

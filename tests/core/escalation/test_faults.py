@@ -131,3 +131,20 @@ def test_fault_dispatch_crash_after_send_before_commit(chain) -> None:
 
 def test_fault_dispatch_crash_after_commit(chain) -> None:
     _crash_everywhere("dispatch.after_commit", *chain)
+
+
+def test_fault_a_retried_second_call_is_not_mistaken_for_the_first(db, clock, fake_line, fake_twilio) -> None:
+    """Twilio filters calls by day: the lookup before a retry must not take the first
+    attempt's call (same number, same day) for the second's."""
+    home = make_home()
+    make_watcher(home)
+    open_emergency(home)
+    _drive(clock)
+    clock.advance(minutes=10)
+    engine.tick()
+    faults.arm("dispatch.before_send")
+    with pytest.raises(faults.SimulatedCrash):
+        dispatcher.dispatch_due()
+    clock.advance(RESTART_AFTER)
+    dispatcher.dispatch_due()
+    assert len(fake_twilio.calls) == 2

@@ -103,3 +103,32 @@ def test_the_dispatch_partner_gets_the_address_by_webhook_and_email(
     with session_scope() as s:
         assert {r.state for r in s.scalars(select(OutboxMessage))} == {OutboxState.SENT}
     assert core_clock.now() == clock.now()
+
+
+def test_an_acknowledgement_cancels_alerts_not_yet_sent(make_home, make_watcher, clock, fake_line) -> None:
+    from core.escalation import dispatcher, engine
+    from core.incidents import acknowledge
+
+    home = make_home(consent=False)
+    first = make_watcher(home, order=1)
+    incident_id = open_emergency(home)
+    engine.tick()  # the alert is written to the outbox but not yet sent
+    with session_scope() as s:
+        assert acknowledge(s, s.get(Incident, incident_id), "長女", "line")
+    dispatcher.dispatch_due()
+    clock.advance(hours=3)
+    run()
+    assert fake_line.state.messages_to(first.line_user_id) == []
+    with session_scope() as s:
+        assert {r.state for r in s.scalars(select(OutboxMessage))} == {OutboxState.CANCELLED}
+
+
+def test_without_smtp_dev_mail_lands_on_the_dev_mail_page(make_home, make_watcher, clock, fake_line, web) -> None:
+    import requests
+
+    home = make_home(consent=False)
+    make_watcher(home, email="dev@example.com", channels=["email"])
+    open_emergency(home)
+    run()
+    page = requests.get(f"{web}/dev/mail", timeout=10)
+    assert page.status_code == 200 and "dev@example.com" in page.text and "/ack/" in page.text

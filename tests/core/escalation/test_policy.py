@@ -57,3 +57,13 @@ def test_no_consent_means_the_resident_is_not_called(make_home, clock) -> None:
         h = s.get(Home, home.id)
         assert snapshot_for(h, IncidentKind.NO_WAKE)["steps"][0]["method"] is None
         assert snapshot_for(h, IncidentKind.OVER_USAGE)["steps"] == [{"kind": "notify_watchers"}]
+
+
+def test_every_policy_error_code_has_a_text() -> None:
+    import inspect
+
+    from core.escalation import policy
+    from core.texts import catalog
+
+    codes = set(__import__("re").findall(r'"(escalation\.policy_\w+)"', inspect.getsource(policy)))
+    assert codes and codes <= set(catalog("ja")) and codes <= set(catalog("en"))
