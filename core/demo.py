@@ -51,7 +51,8 @@ class Cast:
 
 
 def create_home(session: Session, now: datetime, *, lang: str = "ja", watcher_line_id: str = DEMO_WATCHER_LINE_ID,
-                group_id: str = DEMO_GROUP_ID, senior_line_id: str | None = None) -> Cast:
+                group_id: str = DEMO_GROUP_ID, senior_line_id: str | None = None,
+                channels: tuple[Channel, ...] = (Channel.LINE, Channel.SMS)) -> Cast:
     """The home with consent recorded, one family watcher on LINE (+SMS) and a landlord group."""
     building = Building(name=t("demo.building_name", lang), line_group_id=group_id, group_linked_at=now)
     session.add(building)
@@ -69,7 +70,7 @@ def create_home(session: Session, now: datetime, *, lang: str = "ja", watcher_li
                          consent_given_at=now, consent_method="written", consent_recorded_by=watcher.id))
     session.add(HomeWatcher(home_id=home.id, watcher_id=watcher.id, role=WatcherRole.FAMILY, is_owner=True,
                             escalation_order=1, relation_label=t("demo.relation", lang),
-                            channels=[Channel.LINE.value, Channel.SMS.value]))
+                            channels=[c.value for c in channels]))
     session.flush()
     audit.record(session, ACTOR, "demo.home_created", home_id=home.id)
     return Cast(home.id, watcher.id, building.id)
@@ -117,7 +118,7 @@ def seed_dev_home(session: Session, now: datetime, *, watcher_line_id: str = DEM
     if session.scalar(select(func.count(Home.id))):
         return None
     cast = create_home(session, now, watcher_line_id=watcher_line_id, group_id=group_id,
-                       senior_line_id=senior_line_id)
+                       senior_line_id=senior_line_id, channels=(Channel.LINE,))
     load_history(session, cast, now)
     home = session.get(Home, cast.home_id)
     assert home is not None

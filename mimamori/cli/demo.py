@@ -277,6 +277,30 @@ class _NoBar:
         return None
 
 
+def seed_demo_home(settings: Any) -> None:
+    """``mimamori serve`` in dev on a database with no homes: seed the demo home so /dev/chat
+    shows its daily report and graph; the link printed opens /dev/chat as its family."""
+    from sqlalchemy.exc import DBAPIError
+
+    from core import clock
+    from core.db import init_db, session_scope
+    from core.demo import DEMO_GROUP_ID, DEMO_SENIOR_LINE_ID, DEMO_WATCHER_LINE_ID, seed_dev_home
+
+    engine = init_db(settings)
+    try:
+        with session_scope() as session:
+            cast = seed_dev_home(session, clock.now())
+    except DBAPIError as exc:
+        click.echo(f"mimamori: no demo home ({type(exc.orig).__name__}; run `mimamori db upgrade` first)", err=True)
+        return
+    finally:
+        engine.dispose()  # the web worker is forked next: it must open its own connections
+    if cast is not None:
+        click.echo("mimamori: seeded a demo home (8 weeks of simulated history); its family's LINE chat:")
+        click.echo(f"  {settings.base_url}/dev/chat/?watcher={DEMO_WATCHER_LINE_ID}"
+                   f"&senior={DEMO_SENIOR_LINE_ID}&group={DEMO_GROUP_ID}")
+
+
 def register(cli: click.Group) -> None:
     @cli.command()
     @click.option("--json", "as_json", is_flag=True, help="one JSON object per step on stdout, nothing else")
