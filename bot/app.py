@@ -13,6 +13,7 @@ from bot.graph_routes import register_graphs
 from bot.metrics import register_metrics
 from bot.pages import register_pages
 from bot.twilio_routes import register_twilio
+from bot.webhook import register_webhook
 from core.db import init_db
 from core.logging import configure_from_settings
 from core.settings import Settings, get_settings
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_db(settings)
     configure_from_settings(settings)  # one JSON line per event, ids only (core/logging.py)
     register_health(app)
+    register_webhook(app)
     register_dev_tools(app, settings)
     register_graphs(app)
     register_pages(app)
@@ -49,3 +51,6 @@ def register_dev_tools(app: Flask, settings: Settings) -> None:
     from bot.dev.line_emulator import create_blueprint
 
     app.register_blueprint(create_blueprint(), url_prefix="/dev/line-api")
+    from bot.dev.chat import register_dev_chat
+
+    register_dev_chat(app, settings)

@@ -174,6 +174,7 @@ class Invite(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16), default="watcher")  # watcher | resident | building
     home_id: Mapped[int | None] = mapped_column(ForeignKey("home.id", ondelete="CASCADE"))
     building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id", ondelete="CASCADE"))
     role: Mapped[WatcherRole] = mapped_column(_enum(WatcherRole), default=WatcherRole.FAMILY)

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     data_gap_after_minutes: int = Field(default=180, ge=30)
     retention_days: int = Field(default=90, ge=1)
     http_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_workers: int = Field(
+        default=4, ge=0, le=64, description="threads per web process handling stored LINE events (0: sweep only)"
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

@@ -54,6 +54,8 @@ class EmulatorState:
     default_rich_menu: str | None = None
     rejected: list[dict[str, Any]] = field(default_factory=list)
     reply_tokens: dict[str, str] = field(default_factory=dict)  # token -> chat it was issued to
+    # Extra checks of a request body (kind, body) -> list of problems; tests add LINE's OpenAPI schema.
+    body_checks: list[Any] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def messages_to(self, chat_id: str) -> list[dict[str, Any]]:
@@ -207,6 +209,10 @@ def create_blueprint(state: EmulatorState | None = None) -> Blueprint:
                 return resp, 409
         try:
             validate_messages(body.get("messages"))
+            for check in st.body_checks:
+                if problems := check(kind, body):
+                    raise MessageRejected("request body does not match LINE's schema",
+                                          [{"property": p} for p in problems])
         except MessageRejected as exc:
             st.rejected.append({"kind": kind, "body": body, "error": str(exc)})
             return _error(400, str(exc), exc.details)

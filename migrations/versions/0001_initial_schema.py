@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 01:26:43.392386
+Create Date: 2026-11-25 01:40:28.668969
 """
 
 from __future__ import annotations
@@ -205,6 +205,7 @@ def upgrade() -> None:
     op.create_table('invite',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('purpose', sa.String(length=16), nullable=False),
     sa.Column('home_id', sa.Integer(), nullable=True),
     sa.Column('building_id', sa.Integer(), nullable=True),
     sa.Column('role', sa.Enum('family', 'landlord', 'manager', name='watcherrole', native_enum=False, length=32), nullable=False),

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "mimamori.cli.ops",
     "mimamori.cli.leaving",
     "mimamori.cli.demo",
+    "mimamori.cli.line",
 )
 
 

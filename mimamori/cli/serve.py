@@ -45,6 +45,8 @@ def register(cli: click.Group) -> None:
             start_in_process(settings)
 
         click.echo(f"mimamori: serving on http://{host}:{port}  (env={settings.mimamori_env})")
+        if settings.is_dev:
+            click.echo(f"mimamori: try the LINE bot at http://{host}:{port}/dev/chat/")
         options = {
             "bind": f"{host}:{port}",
             "workers": 1,

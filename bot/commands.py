@@ -1,0 +1,219 @@
+"""One-shot commands (no conversation state): status, help, settings, watchers, invites.
+
+Tapped buttons arrive as postbacks ``action=<name>&...``; :data:`ACTIONS` maps each to a
+function. Every action that touches a home checks the chat is linked to it first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from bot.context import Ctx
+from bot.flows.common import home_for
+from bot.messages import build
+from core import audit, consent, homes, invites, links, pauses, schedules
+from core.enums import HomeStatus
+from core.errors import AccessDenied, ValidationError
+from core.models import Home, MeterReading
+
+OVER_USAGE_CHOICES = (30, 50, 100)
+
+
+# ---- status -------------------------------------------------------------------------
+def _today_kwh(ctx: Ctx, home: Home) -> float | None:
+    start_local = datetime.combine(pauses.local_today(home), time(0, 0), tzinfo=pauses._tz(home))
+    total = ctx.session.scalar(
+        select(func.sum(MeterReading.kwh)).where(MeterReading.home_id == home.id,
+                                                 MeterReading.interval_start >= start_local)
+    )
+    return None if total is None else float(total)
+
+
+def _state_line(ctx: Ctx, home: Home) -> str:
+    from bot.flows.pause import when
+
+    pause = pauses.active(ctx.session, home.id)
+    if pause is not None:
+        return ctx.t("bot.status.paused", until=when(ctx, home, pause.ends_at))
+    return ctx.t(f"bot.status.home.{home.status.value}")
+
+
+def status(ctx: Ctx) -> None:
+    watcher = ctx.watcher
+    linked = homes.homes_of(ctx.session, watcher) if watcher else []
+    if not linked:
+        ctx.say("bot.no_home_yet")
+        return
+    for home in linked[:2]:  # two homes = 4 messages, under LINE's 5 per reply
+        name = home.resident.display_name if home.resident else "—"
+        kwh = _today_kwh(ctx, home)
+        lines = [_state_line(ctx, home)]
+        lines.append(ctx.t("bot.status.kwh", kwh=f"{kwh:.1f}") if kwh is not None else ctx.t("bot.status.no_data"))
+        if home.last_reading_at:
+            from bot.flows.pause import when
+
+            lines.append(ctx.t("bot.status.last_reading", at=when(ctx, home, home.last_reading_at)))
+        lines.append(ctx.t("bot.status.delay_note"))
+        ctx.send(build.card(ctx.t("bot.status.title", name=name), lines))
+        if kwh is not None:
+            original, preview = links.graph_urls(home.id, pauses.local_today(home))
+            ctx.send(build.image(original, preview))
+
+
+# ---- help ---------------------------------------------------------------------------
+def help_(ctx: Ctx) -> None:
+    lines = [ctx.t(f"bot.help.{k}") for k in ("what", "delay", "pause", "alerts", "cancel")]
+    ctx.send(build.card(ctx.t("bot.help.title"), lines))
+
+
+# ---- settings -----------------------------------------------------------------------
+def settings(ctx: Ctx) -> None:
+    """One card per home (up to four, under LINE's five messages a reply)."""
+    linked = homes.homes_of(ctx.session, ctx.watcher) if ctx.watcher else []
+    if not linked:
+        ctx.say("bot.no_home_yet")
+        return
+    for home in linked[:4]:
+        ctx.send(_settings_card(ctx, home, quick=len(linked) == 1))
+
+
+def _settings_card(ctx: Ctx, home: Home, quick: bool) -> dict:
+    link = homes.link_of(ctx.session, ctx.watcher, home.id)
+    onoff = {True: ctx.t("bot.settings.on"), False: ctx.t("bot.settings.off")}
+    schedule = home.schedule
+    name = home.resident.display_name if home.resident else ""
+    lines = [
+        name,
+        ctx.t("bot.settings.channels", value=" / ".join(c.upper() for c in link.channels)),
+        ctx.t("bot.settings.daily", value=onoff[link.notify_daily]),
+        ctx.t("bot.settings.monthly", value=onoff[link.notify_monthly]),
+        ctx.t("bot.settings.over_usage", value=home.over_usage_percent),
+        ctx.t("bot.settings.times", wake=schedules.plain_time(schedule.wake_time if schedule else None, ctx.lang),
+              sleep=schedules.plain_time(schedule.sleep_time if schedule else None, ctx.lang)),
+    ]
+    h = home.id
+    buttons = [
+        build.postback(ctx.t("bot.settings.toggle_daily"), build.data(action="set", h=h, k="daily",
+                                                                        v="off" if link.notify_daily else "on")),
+        build.postback(ctx.t("bot.settings.toggle_monthly"), build.data(action="set", h=h, k="monthly",
+                                                                          v="off" if link.notify_monthly else "on")),
+        build.postback(ctx.t("bot.settings.watchers"), build.data(action="watchers", h=h)),
+        build.postback(ctx.t("bot.settings.invite"), build.data(action="invite", h=h)),
+    ]
+    msg = build.card(ctx.t("bot.settings.title"), lines, buttons)
+    if not quick:
+        return msg
+    options = [build.postback(f"{p}%", build.data(action="set", h=h, k="over", v=p)) for p in OVER_USAGE_CHOICES]
+    options += [build.message_action(ctx.t("bot.menu.times")), build.message_action(ctx.t("bot.settings.add_email")),
+                build.postback(ctx.t("bot.settings.line_only"), build.data(action="set", h=h, k="channels", v="line"))]
+    return build.with_quick(msg, options)
+
+
+def _linked_home(ctx: Ctx, fields: dict[str, str]) -> tuple[Home, object]:
+    if ctx.watcher is None:
+        raise AccessDenied("not a watcher")
+    try:
+        home_id = int(fields.get("h", ""))
+    except ValueError:
+        raise AccessDenied("bad home") from None
+    link = homes.link_of(ctx.session, ctx.watcher, home_id)
+    home = ctx.session.get(Home, home_id)
+    assert home is not None
+    return home, link
+
+
+def set_value(ctx: Ctx, fields: dict[str, str]) -> None:
+    home, link = _linked_home(ctx, fields)
+    key, value = fields.get("k"), fields.get("v")
+    if key in {"daily", "monthly"} and value in {"on", "off"}:
+        setattr(link, f"notify_{key}", value == "on")
+    elif key == "over" and value in {str(p) for p in OVER_USAGE_CHOICES}:
+        home.over_usage_percent = int(value)
+    elif key == "channels" and value == "line":
+        link.channels = ["line"]
+    else:
+        raise ValidationError("choice.use_buttons")
+    audit.record(ctx.session, f"watcher:{ctx.watcher.id}", "setting_changed", home_id=home.id, key=key, value=value)
+    ctx.say("bot.settings.saved")
+    settings(ctx)
+
+
+def watchers(ctx: Ctx, fields: dict[str, str]) -> None:
+    home, link = _linked_home(ctx, fields)
+    lines, buttons = [], []
+    for hw in homes.watchers_of(ctx.session, home.id):
+        label = hw.watcher.display_name or ctx.t("bot.watchers.unnamed")
+        mark = ctx.t("bot.watchers.owner_mark") if hw.is_owner else ""
+        lines.append(f"{hw.escalation_order}. {label}{mark}")
+        if link.is_owner and not hw.is_owner:
+            buttons.append(build.postback(ctx.t("bot.watchers.remove", name=label),
+                                          build.data(action="remove", h=home.id, w=hw.watcher_id)))
+            buttons.append(build.postback(ctx.t("bot.watchers.first", name=label),
+                                          build.data(action="first", h=home.id, w=hw.watcher_id)))
+    ctx.send(build.card(ctx.t("bot.watchers.title"), lines, buttons[:4] or None))
+
+
+def _watcher_id(fields: dict[str, str]) -> int:
+    try:
+        return int(fields.get("w", ""))
+    except ValueError:
+        raise ValidationError("choice.use_buttons") from None
+
+
+def remove(ctx: Ctx, fields: dict[str, str]) -> None:
+    home, _ = _linked_home(ctx, fields)
+    homes.remove_watcher(ctx.session, ctx.watcher, home.id, _watcher_id(fields))
+    ctx.say("bot.watchers.removed")
+
+
+def first(ctx: Ctx, fields: dict[str, str]) -> None:
+    home, _ = _linked_home(ctx, fields)
+    homes.move_first(ctx.session, ctx.watcher, home.id, _watcher_id(fields))
+    ctx.say("bot.watchers.reordered")
+
+
+def invite(ctx: Ctx, fields: dict[str, str]) -> None:
+    home, link = _linked_home(ctx, fields)
+    code = invites.create(ctx.session, purpose=invites.PURPOSE_WATCHER, home_id=home.id, role=link.role,
+                          created_by=ctx.watcher.id, ttl=timedelta(hours=72))
+    ctx.say("bot.invite.created", code=code, hours=72)
+
+
+def withdraw_consent(ctx: Ctx, fields: dict[str, str]) -> None:
+    home, link = _linked_home(ctx, fields)
+    if not link.is_owner:
+        raise AccessDenied("only the owner withdraws consent")
+    if fields.get("confirm") != "yes":
+        yes = ctx.t("bot.consent.withdraw_yes")
+        ctx.send(build.card(ctx.t("bot.consent.withdraw_title"), [ctx.t("bot.consent.withdraw_ask")],
+                            [build.postback(yes, build.data(action="withdraw", h=home.id, confirm="yes"), yes)]))
+        return
+    consent.withdraw(ctx.session, home, f"watcher:{ctx.watcher.id}", by_watcher_id=ctx.watcher.id)
+    ctx.say("bot.consent.withdrawn")
+
+
+def withdraw_start(ctx: Ctx) -> None:
+    home = home_for(ctx)
+    if home is None:
+        ctx.say("bot.no_home_yet")
+        return
+    if home.status == HomeStatus.AWAITING_CONSENT and not consent.is_given(home):
+        ctx.say("bot.consent.not_given")
+        return
+    withdraw_consent(ctx, {"h": str(home.id)})
+
+
+COMMANDS: dict[str, Callable[[Ctx], None]] = {
+    "今日の様子": status, "status": status,
+    "ヘルプ": help_, "help": help_, "使い方": help_,
+    "設定": settings, "settings": settings,
+    "同意の取り消し": withdraw_start,
+}
+
+ACTIONS: dict[str, Callable[[Ctx, dict[str, str]], None]] = {
+    "set": set_value, "watchers": watchers, "remove": remove, "first": first, "invite": invite,
+    "withdraw": withdraw_consent,
+}

@@ -1,0 +1,166 @@
+"""``/dev/chat`` (dev only): talk to the bot as a watcher, a senior, or a landlord group.
+
+The page sends real webhook events — LINE's full event shape, signed with the channel
+secret — to ``/callback``, and shows what the bot sent through the local LINE emulator
+(replies and pushes, polled). Two dev shortcuts stand in for the rest of the service:
+"simulate an alert" opens an incident through :func:`core.incidents.open_incident` and
+shows its alert card, and "demo building" puts the watcher's home in a building and
+issues the group's link code.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from sqlalchemy import select
+
+from bot.alerts import alert_card
+from bot.dev.line_emulator import STATE
+from bot.line_api import LineClient
+from bot.messages import build
+from core import clock, homes, incidents, invites
+from core.db import session_scope
+from core.enums import IncidentKind
+from core.models import Building, Home, Incident, Watcher
+from core.settings import Settings
+from core.texts import t
+
+PAGE = Path(__file__).parent / "static" / "chat.html"
+DESTINATION = "U" + "0" * 32
+
+
+def _ulid() -> str:
+    return "01" + secrets.token_hex(12).upper()[:24]
+
+
+def build_event(kind: str, user_id: str | None, group_id: str | None, chat_id: str,
+                text: str | None = None, data: str | None = None, params: dict[str, str] | None = None) -> dict:
+    """One webhook event in the exact shape LINE sends (webhook.yml)."""
+    source: dict[str, Any] = {"type": "group", "groupId": group_id} if group_id else {"type": "user"}
+    if user_id:
+        source["userId"] = user_id
+    event: dict[str, Any] = {
+        "type": kind, "mode": "active", "timestamp": int(clock.now().timestamp() * 1000),
+        "webhookEventId": _ulid(), "deliveryContext": {"isRedelivery": False}, "source": source,
+    }
+    if kind not in {"unfollow", "leave", "memberLeft"}:
+        event["replyToken"] = STATE.issue_reply_token(chat_id)
+    if kind == "message":
+        event["message"] = {"type": "text", "id": str(secrets.randbelow(10**18)),
+                            "quoteToken": secrets.token_urlsafe(12), "text": text or ""}
+    elif kind == "postback":
+        event["postback"] = {"data": data or "", **({"params": params} if params else {})}
+    elif kind == "follow":
+        event["follow"] = {"isUnblocked": False}
+    elif kind == "memberJoined":
+        event["joined"] = {"members": [{"type": "user", "userId": user_id}]}
+    elif kind == "memberLeft":
+        event["left"] = {"members": [{"type": "user", "userId": user_id}]}
+    return event
+
+
+def deliver(app: Flask, settings: Settings, event: dict) -> int:
+    """Sign and post to /callback as LINE would; returns the HTTP status."""
+    body = json.dumps({"destination": DESTINATION, "events": [event]}, ensure_ascii=False).encode()
+    signature = base64.b64encode(hmac.new(settings.line_secrets[0].encode(), body, hashlib.sha256).digest()).decode()
+    resp = app.test_client().post("/callback", data=body, headers={"X-Line-Signature": signature,
+                                                                    "Content-Type": "application/json"})
+    from bot import processing
+
+    processing.wait_idle(10)  # so the page sees the answer on its next poll
+    return resp.status_code
+
+
+def _home_of_chat(session: Any, user_id: str | None, group_id: str | None) -> Home | None:
+    if group_id:
+        building = session.scalar(select(Building).where(Building.line_group_id == group_id))
+        return building.homes[0] if building and building.homes else None
+    watcher = session.scalar(select(Watcher).where(Watcher.line_user_id == user_id))
+    linked = homes.homes_of(session, watcher) if watcher else []
+    return linked[0] if linked else None
+
+
+def create_chat_blueprint(settings: Settings) -> Blueprint:
+    bp = Blueprint("dev_chat", __name__)
+
+    @bp.get("/")
+    def page() -> Response:
+        return Response(PAGE.read_text(encoding="utf-8"), mimetype="text/html")
+
+    @bp.post("/api/send")
+    def send() -> Any:
+        body = request.get_json(silent=True) or {}
+        user_id, group_id = body.get("userId"), body.get("groupId") or None
+        chat_id = group_id or user_id
+        if not isinstance(chat_id, str) or not chat_id:
+            return jsonify(error="userId or groupId needed"), 400
+        name = body.get("displayName")
+        if user_id and isinstance(name, str):
+            STATE.profiles[user_id] = {"displayName": name[:50], "language": body.get("language") or "ja"}
+        event = build_event(str(body.get("kind", "message")), user_id, group_id, chat_id,
+                            body.get("text"), body.get("data"), body.get("params"))
+        return jsonify(status=deliver(current_app._get_current_object(), settings, event))
+
+    @bp.get("/api/messages")
+    def messages() -> Any:
+        chat_id = request.args.get("chat", "")
+        since = int(request.args.get("since", "0") or 0)
+        sent = STATE.messages_to(chat_id)
+        return jsonify(messages=sent[since:], next=len(sent))
+
+    @bp.post("/api/simulate-alert")
+    def simulate_alert() -> Any:
+        body = request.get_json(silent=True) or {}
+        with session_scope() as s:
+            home = _home_of_chat(s, body.get("userId"), body.get("groupId"))
+            if home is None:
+                return jsonify(error="このチャットにはまだお宅がありません（先に登録してください）"), 400
+            incident = incidents.open_incident(s, home, IncidentKind.NO_WAKE, window_start=clock.now(),
+                                               evidence={"simulated": True}, confidence=0.9)
+            if incident is None:
+                incident = s.scalar(select(Incident).where(Incident.home_id == home.id,
+                                                           Incident.closed_at.is_(None)).limit(1))
+            targets = [(w.line_user_id, w.language, False) for w in homes.reachable_watchers(s, home.id)
+                       if w.line_user_id]
+            if home.building and home.building.line_group_id:
+                targets.append((home.building.line_group_id, "ja", True))
+            told = [w.display_name or "ご家族" for w in homes.reachable_watchers(s, home.id)]
+            cards = [(to, alert_card(incident, home, lang, told=told, group=group)) for to, lang, group in targets]
+            resident = home.resident
+            if resident is not None and resident.line_user_id:  # the senior's LINE check-in, as escalation sends it
+                checkin = t("bot.senior.checkin", resident.language, name=resident.display_name)
+                ok = build.message_action("OK")
+                cards.append((resident.line_user_id, build.text(checkin, [ok])))
+        client = LineClient(settings)
+        for to, card in cards:
+            client.push(to, [card])
+        return jsonify(incident=incident.id, told=len(cards))
+
+    @bp.post("/api/demo-building")
+    def demo_building() -> Any:
+        body = request.get_json(silent=True) or {}
+        with session_scope() as s:
+            home = _home_of_chat(s, body.get("userId"), None)
+            if home is None:
+                return jsonify(error="先に見守る人として登録してください"), 400
+            building = home.building or Building(name="みまもり荘（デモ）")
+            if home.building is None:
+                s.add(building)
+                s.flush()
+                home.building_id = building.id
+                home.unit_label = home.unit_label or "101"
+            code = invites.create(s, purpose=invites.PURPOSE_BUILDING, building_id=building.id)
+        return jsonify(code=code)
+
+    return bp
+
+
+def register_dev_chat(app: Flask, settings: Settings) -> None:
+    app.register_blueprint(create_chat_blueprint(settings), url_prefix="/dev/chat")

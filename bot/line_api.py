@@ -1,0 +1,106 @@
+"""The bot's LINE Messaging API client: line-bot-sdk v3 pointed at ``settings.line_api_url``.
+
+Every call has a timeout. Replies use the reply token first and fall back to a push
+(reply tokens expire, and a slow or retried event may have lost its token).
+line-bot-sdk's messaging package (hundreds of models, seconds to import on a busy
+machine) is imported on first use, so web workers start answering at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from linebot.v3.messaging import ApiClient, Message, MessagingApi, MessagingApiBlob
+
+log = logging.getLogger(__name__)
+MAX_PER_CALL = 5
+TIMEOUT_CAP = 5.0  # seconds: a handler must never hang on LINE
+
+
+class LineClient:
+    """A thin wrapper: dict messages in, line-bot-sdk requests out."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.timeout = min(self.settings.http_timeout_seconds, TIMEOUT_CAP)
+
+    def _api(self, data: bool = False) -> ApiClient:
+        from linebot.v3.messaging import ApiClient, Configuration
+
+        host = self.settings.line_data_api_url if data else self.settings.line_api_url
+        return ApiClient(Configuration(host=host, access_token=self.settings.line_access_token))
+
+    @staticmethod
+    def _messages(messages: list[dict[str, Any]]) -> list[Message]:
+        from linebot.v3.messaging import Message
+
+        return [Message.from_dict(m) for m in messages]
+
+    def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> None:
+        from linebot.v3.messaging import MessagingApi, ReplyMessageRequest
+
+        with self._api() as client:
+            MessagingApi(client).reply_message(
+                ReplyMessageRequest(reply_token=reply_token, messages=self._messages(messages)),
+                _request_timeout=self.timeout,
+            )
+
+    def push(self, to: str, messages: list[dict[str, Any]], retry_key: str | None = None) -> None:
+        from linebot.v3.messaging import MessagingApi, PushMessageRequest
+
+        with self._api() as client:
+            MessagingApi(client).push_message(
+                PushMessageRequest(to=to, messages=self._messages(messages)),
+                x_line_retry_key=retry_key or str(uuid.uuid4()),
+                _request_timeout=self.timeout,
+            )
+
+    def send(self, to: str, reply_token: str | None, messages: list[dict[str, Any]]) -> str:
+        """Reply if we can, else push; returns how it went out ('reply', 'push' or 'failed')."""
+        from linebot.v3.messaging.exceptions import ApiException
+
+        batches = [messages[i : i + MAX_PER_CALL] for i in range(0, len(messages), MAX_PER_CALL)]
+        how = "push"
+        for i, batch in enumerate(batches):
+            if i == 0 and reply_token:
+                try:
+                    self.reply(reply_token, batch)
+                    how = "reply"
+                    continue
+                except ApiException as exc:
+                    log.info("reply failed (%s); pushing instead", exc.status)
+                except Exception as exc:  # timeouts, connection errors
+                    log.warning("reply failed (%s); pushing instead", type(exc).__name__)
+            try:
+                self.push(to, batch)
+            except Exception as exc:
+                log.warning("push to a chat failed: %s", type(exc).__name__)
+                return "failed"
+        return how
+
+    def profile_language(self, user_id: str) -> tuple[str | None, str | None]:
+        """(displayName, language) from the user's LINE profile, or (None, None) on failure."""
+        from linebot.v3.messaging import MessagingApi
+
+        try:
+            with self._api() as client:
+                prof = MessagingApi(client).get_profile(user_id, _request_timeout=self.timeout)
+            return prof.display_name, prof.language
+        except Exception as exc:
+            log.info("profile lookup failed: %s", type(exc).__name__)
+            return None, None
+
+    def blob(self) -> MessagingApiBlob:
+        from linebot.v3.messaging import MessagingApiBlob
+
+        return MessagingApiBlob(self._api(data=True))
+
+    def messaging(self) -> MessagingApi:
+        from linebot.v3.messaging import MessagingApi
+
+        return MessagingApi(self._api())

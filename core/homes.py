@@ -1,0 +1,146 @@
+"""Register a home with its resident and the watcher who registered it; find a watcher's homes.
+
+Usable without LINE (the bot's registration flow, an operator import, tests). Watching
+never starts here: a home is only watched once :mod:`core.consent` has recorded the
+resident's agreement, which registration does in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import audit, consent, validate
+from core.enums import ContactMethod, HomeStatus, WatcherRole
+from core.errors import AccessDenied, NotFound, ValidationError
+from core.meters.supply_point import parse_supply_point
+from core.models import Home, HomeWatcher, Resident, Watcher
+
+
+@dataclass(frozen=True)
+class Application:
+    """The seed's application form: the five contract items, plus who and how to reach."""
+
+    relation: WatcherRole
+    resident_name: str
+    contract_holder: str
+    address: str
+    supply_point: str
+    customer_number: str
+    plan: str
+    phone: str
+    contact: ContactMethod
+    consent_method: str
+
+
+def validated(app: Application) -> Application:
+    """The application with every field checked and normalised (raises ValidationError)."""
+    return Application(
+        relation=WatcherRole(app.relation),
+        resident_name=validate.name(app.resident_name),
+        contract_holder=validate.clean_text(app.contract_holder, max_len=100, code="holder"),
+        address=validate.clean_text(app.address, max_len=200, code="address"),
+        supply_point=parse_supply_point(app.supply_point).number,
+        customer_number=validate.clean_text(app.customer_number, max_len=30, code="customer_number"),
+        plan=validate.clean_text(app.plan, max_len=50, code="plan"),
+        phone=validate.phone_e164(app.phone),
+        contact=ContactMethod(app.contact),
+        consent_method=consent.method(app.consent_method),
+    )
+
+
+def register_home(session: Session, watcher: Watcher, application: Application) -> Home:
+    """Create the home, its resident and the owner link, and record consent, in one go."""
+    app = validated(application)
+    taken = session.scalar(
+        select(Home.id).where((Home.supply_point_number == app.supply_point) | (Home.meter_id == app.supply_point))
+    )
+    if taken is not None:
+        raise ValidationError("supply_point.taken")
+    home = Home(
+        meter_id=app.supply_point,
+        supply_point_number=app.supply_point,
+        customer_number=app.customer_number,
+        contract_holder=app.contract_holder,
+        address=app.address,
+        plan=app.plan,
+        area=parse_supply_point(app.supply_point).area_name,
+        status=HomeStatus.AWAITING_CONSENT,
+    )
+    session.add(home)
+    session.flush()
+    session.add(
+        Resident(home_id=home.id, display_name=app.resident_name, phone=app.phone, preferred_contact=app.contact)
+    )
+    session.add(
+        HomeWatcher(home_id=home.id, watcher_id=watcher.id, role=app.relation, is_owner=True, escalation_order=1)
+    )
+    session.flush()
+    session.refresh(home)
+    audit.record(session, f"watcher:{watcher.id}", "home_registered", home_id=home.id)
+    consent.record(session, home, watcher, app.consent_method)
+    return home
+
+
+def homes_of(session: Session, watcher: Watcher) -> list[Home]:
+    """The homes a watcher is linked to (never any other)."""
+    return list(
+        session.scalars(
+            select(Home)
+            .join(HomeWatcher, HomeWatcher.home_id == Home.id)
+            .where(HomeWatcher.watcher_id == watcher.id, Home.status != HomeStatus.ENDED)
+            .order_by(Home.id)
+        )
+    )
+
+
+def link_of(session: Session, watcher: Watcher, home_id: int) -> HomeWatcher:
+    """The watcher's link to ``home_id``, or AccessDenied: every action checks this first."""
+    link = session.scalar(
+        select(HomeWatcher).where(HomeWatcher.watcher_id == watcher.id, HomeWatcher.home_id == home_id)
+    )
+    if link is None:
+        raise AccessDenied(f"watcher {watcher.id} is not linked to home {home_id}")
+    return link
+
+
+def watchers_of(session: Session, home_id: int) -> list[HomeWatcher]:
+    return list(
+        session.scalars(
+            select(HomeWatcher).where(HomeWatcher.home_id == home_id).order_by(HomeWatcher.escalation_order)
+        )
+    )
+
+
+def remove_watcher(session: Session, owner: Watcher, home_id: int, watcher_id: int) -> None:
+    """The owner removes another watcher from the home."""
+    if not link_of(session, owner, home_id).is_owner:
+        raise AccessDenied("only the owner removes watchers")
+    if watcher_id == owner.id:
+        raise ValidationError("watchers.cannot_remove_self")
+    link = session.scalar(
+        select(HomeWatcher).where(HomeWatcher.home_id == home_id, HomeWatcher.watcher_id == watcher_id)
+    )
+    if link is None:
+        raise NotFound("no such watcher")
+    session.delete(link)
+    audit.record(session, f"watcher:{owner.id}", "watcher_removed", home_id=home_id, watcher_id=watcher_id)
+
+
+def move_first(session: Session, watcher: Watcher, home_id: int, watcher_id: int) -> None:
+    """Put one watcher first in the escalation order (owner only); the others keep their order."""
+    if not link_of(session, watcher, home_id).is_owner:
+        raise AccessDenied("only the owner orders watchers")
+    links = watchers_of(session, home_id)
+    if watcher_id not in {link.watcher_id for link in links}:
+        raise NotFound("no such watcher")
+    ordered = sorted(links, key=lambda link: (link.watcher_id != watcher_id, link.escalation_order))
+    for i, link in enumerate(ordered, start=1):
+        link.escalation_order = i
+    audit.record(session, f"watcher:{watcher.id}", "watcher_order_changed", home_id=home_id)
+
+
+def reachable_watchers(session: Session, home_id: int) -> list[Watcher]:
+    return [link.watcher for link in watchers_of(session, home_id) if link.watcher.following]

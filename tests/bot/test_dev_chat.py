@@ -1,0 +1,76 @@
+"""/dev/chat drives the real webhook and shows what the bot sent, as a newcomer uses it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from bot.dev.line_emulator import STATE
+
+
+@pytest.fixture
+def served(settings: Any, db: Any) -> Iterator[str]:
+    """The dev app on a real port, its LINE calls going to its own emulator (as in make run)."""
+    from bot.app import create_app
+
+    app = create_app(settings)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    settings.public_base_url = url
+    settings.line_api_base_url = f"{url}/dev/line-api"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    STATE.reset()
+    yield url
+    server.shutdown()
+    thread.join(5)
+
+
+def test_newcomer_registers_and_acknowledges_a_simulated_alert(served: str, clock: Any) -> None:
+    api = f"{served}/dev/chat/api"
+    me = {"userId": "U" + "a" * 32, "displayName": "花子"}
+    assert requests.get(f"{served}/dev/chat/", timeout=10).status_code == 200
+
+    def send(**kw: Any) -> None:
+        assert requests.post(f"{api}/send", json={**me, **kw}, timeout=30).json()["status"] == 200
+
+    def messages() -> list[dict]:
+        return requests.get(f"{api}/messages", params={"chat": me["userId"]}, timeout=10).json()["messages"]
+
+    def tap(label: str, params: dict | None = None) -> None:
+        for msg in reversed(messages()):
+            items = [i["action"] for i in msg.get("quickReply", {}).get("items", [])]
+            items += [b["action"] for b in msg.get("contents", {}).get("footer", {}).get("contents", [])]
+            for action in items:
+                if action["label"] == label:
+                    send(kind="postback", data=action["data"], params=params)
+                    return
+        raise AssertionError(label)
+
+    assert requests.post(f"{api}/simulate-alert", json=me, timeout=10).status_code == 400
+    send(kind="follow")
+    tap("家族です")
+    for text in ("お父さん", "山田太郎", "東京都港区1-1", "0300000000000000000031", "55", "従量電灯B", "09011112222"):
+        send(kind="message", text=text)
+    tap("電話")
+    tap("会って同意をもらった")
+    tap("登録する")
+    assert "お父さんのお宅を登録しました" in str(messages())
+    result = requests.post(f"{api}/simulate-alert", json=me, timeout=30).json()
+    assert result["told"] == 1
+    tap("対応します")
+    assert "対応をお願いします" in messages()[-1]["text"]
+
+
+def test_dev_pages_do_not_exist_in_production(settings: Any, db: Any) -> None:
+    from bot.app import create_app
+
+    prod = settings.model_copy(update={"mimamori_env": "prod"})
+    client = create_app(prod).test_client()
+    assert client.get("/dev/chat/").status_code == 404
+    assert client.post("/dev/chat/api/simulate-alert", json={}).status_code == 404
