@@ -144,7 +144,7 @@ def _day_label(day: Any, lang: str) -> str:
 
 
 def describe(event: Any, lang: str) -> list[str]:
-    """An event in words (the human output); extra lines are indented under it."""
+    """An event in words (the human output); any extra lines are printed under it."""
     d = event.detail
     if event.kind == "incident_opened":
         return [t("demo.opened", lang, evidence=d.get("evidence", ""))]
@@ -157,11 +157,8 @@ def describe(event: Any, lang: str) -> list[str]:
             return [t("demo.call", lang, to=event.to, n=d.get("attempt", 1), outcome=outcome)]
         return [t("demo.resident_other", lang, to=event.to, channel=event.channel.upper(), outcome=outcome)]
     if event.kind == "watcher_alerted":
-        if event.channel == "line":
-            lines = [t("demo.watcher_line", lang, to=event.to)]
-            if d.get("graph_url"):
-                lines.append("       " + t("demo.graph_link", lang, url=d["graph_url"]))
-            return lines
+        if event.channel == "line":  # its graph link dies with the demo's server: the PNG is written at the end
+            return [t("demo.watcher_line", lang, to=event.to)]
         return [t("demo.watcher_other", lang, to=event.to, channel=event.channel.upper())]
     if event.kind == "group_alerted":
         return [t("demo.group", lang, to=event.to)]

@@ -21,7 +21,6 @@ TEXTS: dict[str, str] = {
     "demo.watcher_line": "Alerted {to} on LINE (with the graph)",
     "demo.watcher_other": "Alerted {to} by {channel}",
     "demo.group": "Alerted {to} on LINE",
-    "demo.graph_link": "graph: {url}",
     "demo.ack": "{who} tapped \"I'll handle it\" ({source})",
     "demo.closed": "Closed ({reason})",
     "demo.reason.safe": "the family found her safe",

@@ -21,7 +21,6 @@ TEXTS: dict[str, str] = {
     "demo.watcher_line": "{to}に LINE でお知らせしました（グラフ付き）",
     "demo.watcher_other": "{to}に {channel} でお知らせしました",
     "demo.group": "{to}に LINE でお知らせしました",
-    "demo.graph_link": "グラフ: {url}",
     "demo.ack": "{who}さんが「対応します」を押しました（{source}）",
     "demo.closed": "見守りの対応を終えました（{reason}）",
     "demo.reason.safe": "ご家族が無事を確認",
