@@ -163,7 +163,7 @@ def describe(event: Any, lang: str) -> list[str]:
     if event.kind == "group_alerted":
         return [t("demo.group", lang, to=event.to)]
     if event.kind == "acknowledged":
-        return [t("demo.ack", lang, who=event.to, source=event.channel)]
+        return [t("demo.ack", lang, who=event.to, source=str(event.channel).replace("_", " ").upper())]
     reason = d.get("reason")
     text = t(f"demo.reason.{reason}", lang) if reason in {"safe", "usage_seen", "resident_ok"} else \
         t("demo.reason.other", lang, reason=reason)
