@@ -206,14 +206,36 @@ def withdraw_start(ctx: Ctx) -> None:
     withdraw_consent(ctx, {"h": str(home.id)})
 
 
+def leave(ctx: Ctx, fields: dict[str, str]) -> None:
+    """退会: after a confirmation, the watcher's personal data is deleted at once (core.retention)."""
+    watcher = ctx.watcher
+    if watcher is None:
+        ctx.say("bot.leave.nothing")
+        return
+    if fields.get("confirm") != "yes":
+        yes = ctx.t("bot.leave.yes")
+        ctx.send(build.card(ctx.t("bot.leave.title"), [ctx.t("bot.leave.ask")],
+                            [build.postback(yes, build.data(action="leave", confirm="yes"), yes)]))
+        return
+    from core.retention import delete_watcher
+
+    ctx.say("bot.leave.done")
+    delete_watcher(ctx.session, watcher.id, f"watcher:{watcher.id}")
+
+
+def leave_start(ctx: Ctx) -> None:
+    leave(ctx, {})
+
+
 COMMANDS: dict[str, Callable[[Ctx], None]] = {
     "今日の様子": status, "status": status,
     "ヘルプ": help_, "help": help_, "使い方": help_,
     "設定": settings, "settings": settings,
     "同意の取り消し": withdraw_start,
+    "退会": leave_start, "leave": leave_start,
 }
 
 ACTIONS: dict[str, Callable[[Ctx, dict[str, str]], None]] = {
     "set": set_value, "watchers": watchers, "remove": remove, "first": first, "invite": invite,
-    "withdraw": withdraw_consent,
+    "withdraw": withdraw_consent, "leave": leave,
 }

@@ -241,3 +241,20 @@ def test_the_senior_can_withdraw_consent_and_the_family_is_told(chat, chat_facto
     with session_scope() as s:
         assert s.scalar(select(Home)).status == HomeStatus.AWAITING_CONSENT
         assert [o.recipient for o in s.scalars(select(OutboxMessage))] == [chat.user_id]
+
+
+def test_leaving_asks_first_then_deletes_the_watchers_personal_data_at_once(chat, clock) -> None:
+    register(chat)
+    chat.new_texts()
+    chat.text("退会")
+    assert "よろしいですか" in chat.new_texts()
+    with session_scope() as s:
+        assert s.scalar(select(Watcher)).deleted_at is None  # nothing happens before the confirmation
+    chat.tap("退会する")
+    assert "退会の手続きが終わりました" in chat.new_texts()
+    with session_scope() as s:
+        watcher = s.scalar(select(Watcher))
+        assert watcher.deleted_at is not None
+        assert (watcher.line_user_id, watcher.display_name, watcher.email) == (None, None, None)
+        assert s.scalar(select(HomeWatcher).where(HomeWatcher.watcher_id == watcher.id)) is None
+        assert s.scalar(select(ConversationState).where(ConversationState.chat_id == chat.user_id)) is None

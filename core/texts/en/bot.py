@@ -199,4 +199,9 @@ TEXTS: dict[str, str] = {
     "bot.richmenu.pause": "Pause",
     "bot.richmenu.settings": "Settings",
     "bot.richmenu.help": "Help",
+    "bot.leave.title": "Leave",
+    "bot.leave.ask": "Leaving deletes your details (name, contacts, watching settings) right away, and you will get no more notifications. Are you sure?",
+    "bot.leave.yes": "Leave",
+    "bot.leave.done": "You have left the service. Thank you for using it.",
+    "bot.leave.nothing": "We hold no details of yours.",
 }

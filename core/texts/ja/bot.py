@@ -210,4 +210,9 @@ TEXTS: dict[str, str] = {
     "bot.richmenu.pause": "一時停止",
     "bot.richmenu.settings": "設定",
     "bot.richmenu.help": "ヘルプ",
+    "bot.leave.title": "退会",
+    "bot.leave.ask": "退会すると、あなたの登録情報（お名前・連絡先・見守りの設定）をすぐに削除し、通知も届かなくなります。よろしいですか。",
+    "bot.leave.yes": "退会する",
+    "bot.leave.done": "退会の手続きが終わりました。これまでご利用いただき、ありがとうございました。",
+    "bot.leave.nothing": "登録されている情報はありません。",
 }
