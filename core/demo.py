@@ -274,6 +274,7 @@ class Script:
 
     step: timedelta = timedelta(minutes=5)
     ack_after_group_alert: timedelta = timedelta(minutes=10)
+    ack_after_family_alert: timedelta = timedelta(minutes=30)  # a policy without a landlord group
     close_after_ack: timedelta = timedelta(minutes=40)
     give_up_after: timedelta = timedelta(hours=14)
 
@@ -306,7 +307,7 @@ def play_morning(clock: Any, cast: Cast, *, lang: str = "ja", hands: Hands | Non
     hands = hands or Hands()
     seen: set[str] = set()
     incident_id: int | None = None
-    group_at = acked_at = None
+    group_at = family_at = acked_at = None
     stop = clock.now() + script.give_up_after
     while clock.now() < stop:
         now = clock.now()
@@ -319,7 +320,9 @@ def play_morning(clock: Any, cast: Cast, *, lang: str = "ja", hands: Hands | Non
                 incident_id = _emergency_incident(session, cast.home_id)
         if incident_id is not None:
             hands.settle(incident_id)
-            if group_at is not None and acked_at is None and now >= group_at + script.ack_after_group_alert:
+            ack_due = [at for at in (group_at and group_at + script.ack_after_group_alert,
+                                   family_at and family_at + script.ack_after_family_alert) if at]
+            if acked_at is None and ack_due and now >= min(ack_due):
                 hands.acknowledge(incident_id, cast.watcher_id)
                 acked_at = now
             elif acked_at is not None and now >= acked_at + script.close_after_ack:
@@ -332,6 +335,8 @@ def play_morning(clock: Any, cast: Cast, *, lang: str = "ja", hands: Hands | Non
                     on_event(event)
                 if event.kind == "group_alerted" and group_at is None:
                     group_at = event.at
+                if event.kind == "watcher_alerted" and family_at is None:
+                    family_at = event.at
                 if event.kind == "acknowledged" and acked_at is None:
                     acked_at = event.at
             if any(e.kind == "incident_closed" for e in events):
