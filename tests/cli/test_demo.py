@@ -73,6 +73,7 @@ def test_json_story_tells_the_whole_morning_in_order(tmp_path: Path, empty_datab
     assert order == sorted(order)
     assert steps[first("watcher_alerted", "line")]["graph_url"].endswith(".png")
     assert "+81" not in done.stdout  # labels, never phone numbers
+    assert "acting directly" not in done.stderr  # the family's taps went through the bot's webhook
 
 
 def test_human_story_names_the_graph_it_wrote(tmp_path: Path, empty_database: list[str]) -> None:
