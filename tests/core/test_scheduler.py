@@ -219,3 +219,18 @@ def test_scheduler_check_lists_missing_functions(db, settings, monkeypatch) -> N
     assert result.exit_code == 1
     assert "MISSING  meter_cycle.pull" in result.output
     assert "ok       daily_reports" in result.output
+
+
+def test_the_real_meter_cycle_ingests_new_readings_and_counts_them(db, clock, make_home) -> None:
+    """With the meters area merged: the simulator's new half-hours are stored once and counted."""
+    home = make_home(last_reading_at=clock.now() - timedelta(hours=3))
+    counts = run_cycle(clock.now())
+    with session_scope() as s:
+        stored = s.scalar(select(func.count()).select_from(MeterReading).where(MeterReading.home_id == home.id))
+        assert counts["pull"] == stored > 0
+        assert s.get(JobState, "meter_cycle.pull").total_count == stored
+    assert run_cycle(clock.now())["pull"] == 0  # nothing new arrived in between
+    clock.advance(minutes=30)
+    assert run_cycle(clock.now())["pull"] == 1
+    with session_scope() as s:
+        assert s.get(JobState, "meter_cycle.pull").total_count == stored + 1

@@ -180,3 +180,35 @@ def test_a_leader_whose_database_session_dies_stands_by_and_leads_again(db, sett
     finally:
         service.stop()
         service.thread.join(30)
+
+
+def test_two_workers_share_the_outbox_and_send_each_message_once(process_env, processes, fake_line) -> None:
+    """Real worker processes, the real dispatcher, a local LINE API: all sent, none twice."""
+    from sqlalchemy import func, select
+
+    from core.db import session_scope
+    from core.enums import Channel, OutboxState
+    from core.models import OutboxMessage
+    from core.outbox import enqueue
+
+    users = [f"U{n:032x}" for n in range(40)]
+    with session_scope() as s:
+        for user in users:
+            enqueue(s, channel=Channel.LINE, recipient=user, key=f"share:{user}",
+                    payload={"messages": [{"type": "text", "text": "こんにちは"}]})
+    env = {**process_env, "LINE_API_BASE_URL": fake_line.url, "LINE_CHANNEL_ACCESS_TOKEN": "test-access-token"}
+    for _ in range(2):
+        processes.append(Process("worker", env=env))
+    deadline = time.monotonic() + 90
+    while True:
+        with session_scope() as s:
+            sent = s.scalar(select(func.count()).select_from(OutboxMessage).where(
+                OutboxMessage.state == OutboxState.SENT))
+        if sent == len(users):
+            break
+        assert time.monotonic() < deadline, f"only {sent} of {len(users)} sent; {processes[0].events[-5:]}"
+        time.sleep(0.5)
+    for p in processes:
+        p.proc.send_signal(signal.SIGTERM)
+    assert [p.proc.wait(30) for p in processes] == [0, 0]
+    assert sorted(to for call in fake_line.state.calls for to in call.to) == sorted(users)
