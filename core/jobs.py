@@ -99,6 +99,9 @@ class Outcome:
 CYCLE_STEPS: tuple[JobSpec, ...] = (
     JobSpec("meter_cycle.pull", "core.meters.jobs:pull_new_readings"),
     JobSpec("meter_cycle.readiness", "core.readiness:refresh_home_statuses", call="session_now"),
+    # A home that just became ready is learned now, not at the nightly refresh.
+    JobSpec("meter_cycle.baselines", "core.detection.live:refresh_baselines", call="session_now",
+            kwargs={"only_missing": True}),
     JobSpec("meter_cycle.detect", "core.detection.live:run_detection", call="session_now"),
 )
 READINGS_INGESTED_JOB = "meter_cycle.pull"

@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     meter_api_token: str | None = None
 
     data_gap_after_minutes: int = Field(default=180, ge=30)
+    reading_delay_minutes: int = Field(default=60, ge=0)  # detection looks at readings this much older than now
     retention_days: int = Field(default=90, ge=1)
     http_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_workers: int = Field(

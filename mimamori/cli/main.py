@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "mimamori.cli.leaving",
     "mimamori.cli.demo",
     "mimamori.cli.line",
+    "mimamori.cli.replay",
 )
 
 

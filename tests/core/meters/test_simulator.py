@@ -105,9 +105,11 @@ def test_the_demo_senior_who_does_not_get_up(session: Session, clock: ManualCloc
     assert max(kwh for _, kwh in rows) < 0.15
 
 
-def test_the_meter_cycle_pulls_then_refreshes_statuses_then_detects() -> None:
+def test_the_meter_cycle_pulls_refreshes_statuses_learns_new_homes_then_detects() -> None:
     from core.jobs import CYCLE_STEPS, resolve
 
-    assert [s.name for s in CYCLE_STEPS] == ["meter_cycle.pull", "meter_cycle.readiness", "meter_cycle.detect"]
+    assert [s.name for s in CYCLE_STEPS] == [
+        "meter_cycle.pull", "meter_cycle.readiness", "meter_cycle.baselines", "meter_cycle.detect"
+    ]
     assert resolve(CYCLE_STEPS[0].func) is not None
     assert resolve(CYCLE_STEPS[1].func) is not None

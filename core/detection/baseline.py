@@ -1,0 +1,309 @@
+"""Learn each home's normal day from its last 8 weeks, for many homes at once.
+
+A baseline is a small set of arrays with a leading "home" axis. The heart of it is a
+log-likelihood-ratio table ``llr[home, day_type, half_hour, bin]``: for a reading that
+falls in ``bin`` at that half-hour, how much more it looks like this home's own nights
+(01:00-05:00) than like this home's usual use at that hour. Detectors add these up while
+the home "looks asleep". Everything else (base load, activity level, wake and sleep
+times, quiet-stretch lengths, usual day kWh, watchability) is learned from the same days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from core.detection.series import accumulate, sustained, ups_and_downs
+from core.detection.timeaxis import RESTDAY, SLOTS_PER_DAY, WEEKDAY
+
+LEARNING_DAYS = 56
+MIN_GOOD_DAYS = 42  # fewer complete-enough days than this: not ready to watch
+N_BINS = 10
+LLR_CLIP = (-4.0, 3.0)
+NIGHT_SLOTS = np.arange(2, 10)  # 01:00-05:00 local
+MORNING_SLOTS = (8, 26)  # wake is looked for between 04:00 and 13:00
+EVENING_SLOTS = (36, 54)  # sleep between 18:00 and 03:00 (next day)
+WATCHABLE_MIN = 0.35  # below this a home is told it cannot be watched well
+SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class Baselines:
+    """Learned normal days for H homes. All arrays have leading axis H."""
+
+    edges: np.ndarray  # [H, N_BINS-1] kWh bin edges
+    llr: np.ndarray  # [H, 2, 48, N_BINS] night-vs-usual log-likelihood ratio
+    base_load: np.ndarray  # [H] kWh per half-hour of fridge/standby
+    active_kwh: np.ndarray  # [H] above this a half-hour counts as "someone did something"
+    wake_hh: np.ndarray  # [H, 2] learned wake (half-hours since 00:00, late-typical), by day type
+    sleep_hh: np.ndarray  # [H, 2] learned sleep (half-hours since 00:00, may exceed 48)
+    quiet_run: np.ndarray  # [H, 48] usual longest quiet stretch (slots) ending at each half-hour
+    quiet_usual: np.ndarray  # [H, 48] how high the "looks asleep" score gets on normal days, by half-hour
+    flat_usual: np.ndarray  # [H, 48] same for the "stuck on one level" score
+    edges_rise: np.ndarray  # [H, N_BINS-1] bins of the rise above the 4-hour floor
+    llr_rise: np.ndarray  # [H, 2, 48, N_BINS] night-vs-usual LLR of that rise ("ups and downs")
+    up_kwh: np.ndarray  # [H] a rise above this is an "up": someone switched something on
+    day_kwh: np.ndarray  # [H, 2] usual day total by day type
+    watchability: np.ndarray  # [H] 0..1: how clearly the home shows a daily rhythm
+    days_used: np.ndarray  # [H] complete-enough days the baseline was learned from
+
+    @property
+    def ready(self) -> np.ndarray:
+        return self.days_used >= MIN_GOOD_DAYS
+
+    def take(self, index: np.ndarray) -> Baselines:
+        """Baselines re-indexed by ``index`` (e.g. one row per home and tick)."""
+        return Baselines(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    def to_json(self, i: int) -> dict[str, Any]:
+        """One home's baseline as plain JSON (for HomeBaseline.data)."""
+        data: dict[str, Any] = {"schema": SCHEMA}
+        for f in fields(self):
+            value = getattr(self, f.name)[i]
+            data[f.name] = _json_numbers(value)
+        return data
+
+    @staticmethod
+    def from_json(items: list[dict[str, Any] | None]) -> Baselines:
+        """Stack per-home JSON baselines; a missing one becomes an empty, not-ready baseline."""
+        empty = empty_baselines(1)
+        columns: dict[str, list[Any]] = {f.name: [] for f in fields(Baselines)}
+        for item in items:
+            ok = item is not None and item.get("schema") == SCHEMA
+            for f in fields(Baselines):
+                columns[f.name].append(np.asarray(item[f.name]) if ok else getattr(empty, f.name)[0])
+        return Baselines(
+            **{name: np.asarray(values, dtype=getattr(empty, name).dtype) for name, values in columns.items()}
+        )
+
+
+def _json_numbers(value: np.ndarray | float) -> Any:
+    """Numbers for JSON: rounded, with NaN/inf as null (PostgreSQL's json refuses NaN)."""
+    arr = np.round(np.asarray(value, dtype=np.float64), 5)
+    out = np.where(np.isfinite(arr), arr, None)
+    return out.tolist() if arr.ndim else out.item()
+
+
+def empty_baselines(h: int) -> Baselines:
+    return Baselines(
+        edges=np.tile(np.linspace(0.01, 0.09, N_BINS - 1, dtype=np.float32), (h, 1)),
+        llr=np.zeros((h, 2, SLOTS_PER_DAY, N_BINS), np.float32),
+        base_load=np.zeros(h, np.float32),
+        active_kwh=np.full(h, np.inf, np.float32),
+        wake_hh=np.full((h, 2), 16.0, np.float32),
+        sleep_hh=np.full((h, 2), 46.0, np.float32),
+        quiet_run=np.full((h, SLOTS_PER_DAY), 48.0, np.float32),
+        quiet_usual=np.full((h, SLOTS_PER_DAY), 1e3, np.float32),
+        flat_usual=np.full((h, SLOTS_PER_DAY), 1e3, np.float32),
+        edges_rise=np.tile(np.linspace(0.01, 0.09, N_BINS - 1, dtype=np.float32), (h, 1)),
+        llr_rise=np.zeros((h, 2, SLOTS_PER_DAY, N_BINS), np.float32),
+        up_kwh=np.full(h, np.inf, np.float32),
+        day_kwh=np.zeros((h, 2), np.float32),
+        watchability=np.zeros(h, np.float32),
+        days_used=np.zeros(h, np.int32),
+    )
+
+
+def _row_quantiles(values: np.ndarray, qs: list[float]) -> np.ndarray:
+    """Per-row quantiles ignoring NaN ([H, N] -> [H, len(qs)]); fast via one sort."""
+    ordered = np.sort(values, axis=1)
+    count = np.sum(~np.isnan(values), axis=1)
+    out = np.empty((values.shape[0], len(qs)), np.float64)
+    for j, q in enumerate(qs):
+        idx = np.clip(np.floor(q * (count - 1)).astype(np.int64), 0, values.shape[1] - 1)
+        out[:, j] = np.take_along_axis(ordered, idx[:, None], axis=1)[:, 0]
+    out[count == 0] = 0.0
+    return out
+
+
+def bin_index(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Bin of each reading: ``x`` [R, W], per-row ``edges`` [R, N_BINS-1] -> int8 [R, W]."""
+    idx = np.zeros(x.shape, np.int8)
+    for k in range(edges.shape[1]):
+        idx += x > edges[:, k : k + 1]
+    return idx
+
+
+def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
+    """Learn baselines from ``days`` [H, D, 48] kWh (NaN = missing) and ``day_type`` [D] or
+    [H, D] (rows may be different homes, or one home on different days: a replay learns
+    many days at once)."""
+    h, d, _ = days.shape
+    day_type = np.broadcast_to(np.asarray(day_type), (h, d))
+    x = days.astype(np.float32)
+    good_day = np.mean(~np.isnan(x), axis=2) >= 0.9  # [H, D]
+    x = np.where(good_day[:, :, None], x, np.nan)
+    days_used = good_day.sum(axis=1).astype(np.int32)
+
+    present = ~np.isnan(x)
+    night = x[:, :, NIGHT_SLOTS].reshape(h, -1)
+    nq = _row_quantiles(night, [0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 0.97])
+    aq = _row_quantiles(x.reshape(h, -1), [0.6, 0.8, 0.93])
+    edges = _edges(nq[:, :6], aq)
+    base_load = nq[:, 0]
+    active_kwh = np.maximum(nq[:, 6] * 1.15, nq[:, 2] + 0.05)
+    llr = _llr_table(bin_index(x.reshape(h, -1), edges).reshape(x.shape), present, day_type, h)
+
+    rise = ups_and_downs(x.reshape(h, -1))[0].reshape(x.shape)
+    rise_present = ~np.isnan(rise)
+    rq = _row_quantiles(rise[:, :, NIGHT_SLOTS].reshape(h, -1), [0.2, 0.4, 0.6, 0.8, 0.9, 0.97, 0.99])
+    raq = _row_quantiles(rise.reshape(h, -1), [0.7, 0.9])
+    edges_rise = _edges(rq[:, :7], raq)
+    up_kwh = np.maximum(rq[:, 6] * 1.3, 0.05)
+    llr_rise = _llr_table(bin_index(np.nan_to_num(rise.reshape(h, -1)), edges_rise).reshape(x.shape),
+                          rise_present, day_type, h)
+
+    active = (x > active_kwh[:, None, None]) & present
+    wake_hh, sleep_hh = _wake_sleep(active, present, day_type)
+    quiet_run = _quiet_runs(active, present)
+    day_total = np.where(good_day, np.nansum(x, axis=2), np.nan)
+    day_kwh = np.stack([_nanmedian_rows(np.where(day_type == t, day_total, np.nan)) for t in (0, 1)], 1)
+
+    # Expected evidence per day of a real "nobody moves" event: sum over the day of
+    # KL(night || usual at that hour). A vacant flat or a fridge-only meter gives ~0.
+    night_bins = bin_index(night, edges).reshape(h, d, len(NIGHT_SLOTS))
+    p_night = _hist(night_bins, present[:, :, NIGHT_SLOTS], h)  # [H, B]
+    kl = np.einsum("hb,htsb->ht", p_night, llr)  # [H, 2] (48 slots summed)
+    evidence = 0.7 * kl[:, WEEKDAY] + 0.3 * kl[:, RESTDAY]
+    watchability = 1.0 - np.exp(-np.maximum(evidence, 0) / 30.0)
+    watchability = np.where(days_used >= MIN_GOOD_DAYS, watchability, 0.0)
+    llr = llr.astype(np.float32)
+    llr_rise = llr_rise.astype(np.float32)
+    quiet_usual, flat_usual = _usual_scores(x, rise, llr, edges, llr_rise, edges_rise, day_type, active_kwh, up_kwh)
+
+    return Baselines(
+        edges=edges.astype(np.float32),
+        llr=llr,
+        base_load=base_load.astype(np.float32),
+        active_kwh=active_kwh.astype(np.float32),
+        wake_hh=wake_hh.astype(np.float32),
+        sleep_hh=sleep_hh.astype(np.float32),
+        quiet_run=quiet_run.astype(np.float32),
+        quiet_usual=quiet_usual.astype(np.float32),
+        flat_usual=flat_usual.astype(np.float32),
+        edges_rise=edges_rise.astype(np.float32),
+        llr_rise=llr_rise,
+        up_kwh=up_kwh.astype(np.float32),
+        day_kwh=np.nan_to_num(day_kwh).astype(np.float32),
+        watchability=watchability.astype(np.float32),
+        days_used=days_used,
+    )
+
+
+def _edges(*parts: np.ndarray) -> np.ndarray:
+    edges = np.sort(np.concatenate(parts, axis=1), axis=1)
+    return edges + np.arange(edges.shape[1]) * 1e-4  # strictly increasing even for dead meters
+
+
+def _nanmedian_rows(v: np.ndarray) -> np.ndarray:
+    return _row_quantiles(v, [0.5])[:, 0]
+
+
+def _hist(bins: np.ndarray, present: np.ndarray, h: int, alpha: float = 0.5) -> np.ndarray:
+    """Smoothed bin probabilities per home over all given cells -> [H, B]."""
+    hh = np.broadcast_to(np.arange(h)[:, None, None], bins.shape)
+    counts = np.bincount((hh * N_BINS + bins)[present].ravel(), minlength=h * N_BINS).reshape(h, N_BINS)
+    counts = counts + alpha
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def _llr_table(bins: np.ndarray, present: np.ndarray, day_type: np.ndarray, h: int) -> np.ndarray:
+    """log p_night(bin) - log p_usual(day_type, half-hour, bin), smoothed over +-1 h."""
+    d = bins.shape[1]
+    p_night = _hist(bins[:, :, NIGHT_SLOTS], present[:, :, NIGHT_SLOTS], h)
+    home = np.arange(h)[:, None, None]
+    dt = np.broadcast_to(day_type[:, :, None], bins.shape)
+    slot = np.broadcast_to(np.arange(SLOTS_PER_DAY)[None, None, :], bins.shape)
+    flat = ((home * 2 + dt) * SLOTS_PER_DAY + slot) * N_BINS + bins
+    counts = np.bincount(flat[present], minlength=h * 2 * SLOTS_PER_DAY * N_BINS).astype(np.float64)
+    counts = counts.reshape(h, 2, SLOTS_PER_DAY, N_BINS)
+    # neighbouring half-hours (+-1 h) share evidence: routines drift by an hour
+    smooth = sum(np.roll(counts, s, axis=2) * w for s, w in ((-2, 0.5), (-1, 1), (0, 1), (1, 1), (2, 0.5)))
+    both = smooth.sum(axis=1, keepdims=True)
+    both_p = both / np.maximum(both.sum(axis=3, keepdims=True), 1)
+    # rest days are few: shrink them toward the all-days profile
+    prior = 8.0 * both_p + 0.3
+    usual = smooth + prior
+    p_usual = usual / usual.sum(axis=3, keepdims=True)
+    del d
+    return np.clip(np.log(p_night[:, None, None, :]) - np.log(p_usual), *LLR_CLIP)
+
+
+def _wake_sleep(active: np.ndarray, present: np.ndarray, day_type: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Late-typical wake (80th percentile of the first activity after 04:00) and usual sleep."""
+    h, _d, _ = active.shape
+    lo, hi = MORNING_SLOTS
+    morning = active[:, :, lo:hi]
+    has = morning.any(axis=2) & present[:, :, lo:hi].all(axis=2)
+    first = np.where(has, lo + morning.argmax(axis=2), np.nan).astype(np.float64)
+    # sleep: last active half-hour between 18:00 and 03:00 of the next day
+    nxt = np.concatenate([active[:, 1:, :], np.zeros((h, 1, SLOTS_PER_DAY), bool)], axis=1)
+    evening = np.concatenate([active[:, :, EVENING_SLOTS[0] :], nxt[:, :, : EVENING_SLOTS[1] - SLOTS_PER_DAY]], 2)
+    has_e = evening.any(axis=2)
+    last = np.where(has_e, EVENING_SLOTS[0] + evening.shape[2] - 1 - evening[:, :, ::-1].argmax(axis=2), np.nan)
+    wake = np.full((h, 2), 16.0)
+    sleep = np.full((h, 2), 46.0)
+    for t in (WEEKDAY, RESTDAY):
+        sel = day_type == t
+        first_t = np.where(sel, first, np.nan)
+        q = _row_quantiles(first_t, [0.8])[:, 0]
+        ok = np.sum(~np.isnan(first_t), axis=1) >= np.maximum(3, sel.sum(axis=1) // 2)
+        wake[:, t] = np.where(ok, q + 1, np.nan)  # +1: the slot after the first active one
+        s = _row_quantiles(np.where(sel, last, np.nan), [0.5])[:, 0]
+        sleep[:, t] = np.where(np.sum(has_e & sel, axis=1) >= 3, s + 1, 46.0)
+    return wake, sleep
+
+
+def _quiet_runs(active: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """For each half-hour, the 95th percentile over days of the quiet stretch ending there."""
+    h, d, _ = active.shape
+    flat_active = active.reshape(h, -1)
+    flat_present = present.reshape(h, -1)
+    j = np.arange(flat_active.shape[1])
+    last_active = np.maximum.accumulate(np.where(flat_active, j, -1), axis=1)
+    runs = (j - last_active).astype(np.float32)  # gaps inside good days are few; counted as quiet here
+    runs = np.where(flat_present, runs, np.nan).reshape(h, d, SLOTS_PER_DAY)
+    per_slot = runs.transpose(0, 2, 1).reshape(h * SLOTS_PER_DAY, d)
+    out = _row_quantiles(per_slot, [0.95])[:, 0].reshape(h, SLOTS_PER_DAY)
+    return np.minimum(out, 96)
+
+
+USUAL_SCORE_QUANTILE = 0.9
+
+
+def _usual_scores(
+    x: np.ndarray, rise: np.ndarray, llr: np.ndarray, edges: np.ndarray, llr_rise: np.ndarray,
+    edges_rise: np.ndarray, day_type: np.ndarray, active_kwh: np.ndarray, up_kwh: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run the detectors' own scores over the learning days; per half-hour, how high they
+    usually get (a high quantile over days, widened over +-1 h). Each day is scored from
+    noon of the day before, which is enough for the score to have reset at least once."""
+    h, d, _ = x.shape
+
+    def rows_of(v: np.ndarray) -> np.ndarray:
+        prev = np.concatenate([np.full((h, 1, SLOTS_PER_DAY), np.nan), v[:, :-1]], axis=1)[:, :, 24:]
+        return np.concatenate([prev, v], axis=2).reshape(h * d, 72)
+
+    prev_t = np.concatenate([day_type[:, :1], day_type[:, :-1]], axis=1)
+    types = np.concatenate([np.repeat(prev_t[:, :, None], 24, 2), np.repeat(day_type[:, :, None], 48, 2)], 2)
+    types = types.reshape(h * d, 72)
+    slots = np.tile(np.concatenate([np.arange(24, 48), np.arange(48)]), (h * d, 1))
+    home = np.repeat(np.arange(h), d)[:, None]
+
+    def score(values: np.ndarray, table: np.ndarray, e: np.ndarray, reset: np.ndarray) -> np.ndarray:
+        bins = bin_index(np.nan_to_num(values), np.repeat(e, d, axis=0))
+        cell = np.where(np.isnan(values), 0.0, table[home, types, slots, bins])
+        return accumulate(cell, reset)[:, 24:].reshape(h, d, SLOTS_PER_DAY)
+
+    xr, rr = rows_of(x), rows_of(rise)
+    quiet = score(xr, llr, edges, sustained(xr > np.repeat(active_kwh, d)[:, None]))
+    flat = score(rr, llr_rise, edges_rise, sustained(rr > np.repeat(up_kwh, d)[:, None]))
+    out = []
+    for series in (quiet, flat):
+        series = np.where(np.isnan(x), np.nan, series)
+        widened = np.fmax(np.fmax(np.roll(series, 1, axis=2), series), np.roll(series, -1, axis=2))
+        per_slot = widened.transpose(0, 2, 1).reshape(h * SLOTS_PER_DAY, d)
+        out.append(_row_quantiles(per_slot, [USUAL_SCORE_QUANTILE])[:, 0].reshape(h, SLOTS_PER_DAY))
+    return out[0], out[1]

@@ -1,0 +1,83 @@
+"""Which findings become incidents: the rules shared by the live scheduler and replays.
+
+Live keeps this state in the Incident table, a replay in memory; both ask :func:`step`.
+- one open incident per home and kind, and one situation ("episode") raises once: an
+  incident closed by a watcher is not reopened while the same situation lasts;
+- one emergency at a time per home (the chain already underway covers the others);
+- an open emergency closes as soon as use above standby is seen after it opened, and that
+  raises a ``usage_resumed`` notice ("woke up");
+- an open notice closes when its condition no longer holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.enums import EMERGENCY_KINDS, IncidentKind
+
+EMERGENCY_GROUP = "emergency"
+
+
+def group_of(kind: IncidentKind) -> str:
+    return EMERGENCY_GROUP if kind in EMERGENCY_KINDS else kind.value
+
+
+@dataclass
+class HomeBook:
+    """One home's incident state: open kinds -> their episode; last episode raised per group."""
+
+    open: dict[IncidentKind, int] = field(default_factory=dict)
+    seen: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Raised:
+    kind: IncidentKind
+    episode: int
+    window_start: int  # slot
+    usage: int | None = None  # newest slot of any use when raised (default: the episode)
+
+
+@dataclass
+class StepResult:
+    opened: list[Raised] = field(default_factory=list)
+    closed: list[IncidentKind] = field(default_factory=list)
+    usage_closed: list[IncidentKind] = field(default_factory=list)
+
+
+def step(book: HomeBook, fired: list[Raised], usage: dict[IncidentKind, int]) -> StepResult:
+    """Apply one evaluation of one home to its book (mutated) and say what changed.
+
+    ``fired`` lists the findings that fire now, in detector-table order (so the first
+    emergency wins); ``usage`` holds every detector's newest half-hour with use (ups and
+    downs, for flat use) whether it fires or not: a newer one than at opening means usage
+    resumed. A new emergency needs a new episode (sustained use since the last one), so a
+    lone spike during a trip closes the incident but does not raise another.
+    """
+    result = StepResult()
+    fired_kinds = {r.kind for r in fired}
+    for kind, episode in list(book.open.items()):
+        if kind in EMERGENCY_KINDS:
+            if usage.get(kind, episode) > episode:
+                del book.open[kind]
+                result.usage_closed.append(kind)
+        elif kind not in fired_kinds:
+            del book.open[kind]
+            result.closed.append(kind)
+    if result.usage_closed:
+        seen_slot = max(usage.get(k, -1) for k in result.usage_closed)
+        result.opened.append(Raised(IncidentKind.USAGE_RESUMED, seen_slot, seen_slot))
+        book.seen[group_of(IncidentKind.USAGE_RESUMED)] = seen_slot
+    emergency_open = any(k in EMERGENCY_KINDS for k in book.open)
+    for r in fired:
+        group = group_of(r.kind)
+        if r.kind in book.open or r.episode <= book.seen.get(group, -(2**62)):
+            continue
+        if r.kind in EMERGENCY_KINDS:
+            if emergency_open:
+                continue
+            emergency_open = True
+        book.open[r.kind] = r.episode if r.usage is None else r.usage
+        book.seen[group] = r.episode
+        result.opened.append(r)
+    return result

@@ -1,0 +1,159 @@
+"""The one detection code path: pure :func:`evaluate` over a batch of reading windows.
+
+A row is one home at one "now": ``x[row]`` holds its last ``W`` half-hours up to the
+last slot visible at that now (NaN = missing). The live scheduler passes one row per home;
+a replay passes one row per home and tick, thousands at once. Detectors (declared in
+core/detection/detectors.py) read the shared per-row series computed here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from core.detection.baseline import Baselines, bin_index
+from core.detection.series import accumulate, sustained, ups_and_downs
+from core.detection.timeaxis import SLOTS_PER_DAY, day_types, local_day, local_halfhour
+
+WINDOW_SLOTS = 64  # 32 h: a whole day of quiet plus the evening before
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """Tunable thresholds (in accumulated log-likelihood-ratio units unless noted)."""
+
+    inactivity: float = 8.0  # floor of the threshold
+    flat: float = 10.0
+    no_wake: float = 5.0
+    no_wake_share: float = 0.0  # after the wake time, this share of the usual inactivity evidence is enough
+    min_quiet_slots: int = 8  # nobody is alerted about less than 4 h of quiet
+    quiet_run_factor: float = 0.0  # the quiet stretch must also be longer than usual at this hour
+    usual_margin: float = 8.0
+    flat_margin: float = 6.0  # added to how high the score usually gets at this half-hour
+    usual_factor: float = 1.5
+    flat_usual_factor: float = 1.2
+    flat_min_kwh: float = 0.03  # a level this much above standby counts as "something left on"
+    gap_slots: int = 6  # 3 h of missing readings
+    night_slots_after_sleep: int = 4
+    watchable_min: float = 0.35
+
+
+@dataclass
+class DetectionInput:
+    """Everything detection may look at, one row per home (and, in replays, per tick)."""
+
+    x: np.ndarray  # [R, W] kWh, NaN = missing, last column = last visible slot
+    last_slot: np.ndarray  # [R] slot number of the last column
+    base: Baselines  # already one row per row
+    ready: np.ndarray  # [R] bool: enough history (and consent) to watch
+    paused: np.ndarray  # [R] bool: monitoring paused at this now
+    set_wake_hh: np.ndarray  # [R] float half-hours since 00:00 set by the family, NaN = learned
+    set_sleep_hh: np.ndarray  # [R] same for sleep
+    grace_slots: np.ndarray  # [R] no_wake grace in half-hours
+    night_watch: np.ndarray  # [R] bool
+    over_pct: np.ndarray  # [R] over-usage percentage
+    pause_cells: np.ndarray | None = None  # [R, W] bool: cells inside a pause (not evidence)
+    sensitivity: Sensitivity = field(default_factory=Sensitivity)
+
+
+class Context:
+    """Per-row series shared by the detectors, computed lazily and once."""
+
+    def __init__(self, inp: DetectionInput) -> None:
+        self.inp = inp
+        self.base = inp.base
+        self.sens = inp.sensitivity
+        x = inp.x.astype(np.float32, copy=False)
+        if inp.pause_cells is not None:
+            x = np.where(inp.pause_cells, np.nan, x)
+        self.x = x
+        self.rows, self.width = x.shape
+        self.present = ~np.isnan(x)
+        self.first_slot = inp.last_slot - (self.width - 1)
+
+    @cached_property
+    def slots(self) -> np.ndarray:
+        return self.first_slot[:, None] + np.arange(self.width)[None, :]
+
+    @cached_property
+    def halfhour(self) -> np.ndarray:
+        return local_halfhour(self.slots)
+
+    @cached_property
+    def day_type(self) -> np.ndarray:
+        return day_types(local_day(self.slots))
+
+    @cached_property
+    def active(self) -> np.ndarray:
+        return self.x > self.base.active_kwh[:, None]
+
+    def last_slot_where(self, mask: np.ndarray) -> np.ndarray:
+        """Slot of the newest column where ``mask`` holds, -1 if none in the window."""
+        last = self.width - 1 - mask[:, ::-1].argmax(axis=1)
+        return np.where(mask.any(axis=1), self.first_slot + last, -1)
+
+    @cached_property
+    def last_active_slot(self) -> np.ndarray:
+        """Slot of the newest active half-hour in the window, -1 if none."""
+        return self.last_slot_where(self.active)
+
+    @cached_property
+    def last_awake_slot(self) -> np.ndarray:
+        """Newest half-hour of *sustained* use (2 of 3 half-hours active): a lone spike of a
+        fridge or heater does not end a quiet situation, nor start a new one."""
+        return self.last_slot_where(sustained(self.active))
+
+    def llr_of(self, x: np.ndarray) -> np.ndarray:
+        """Night-vs-usual evidence of each cell (0 where missing)."""
+        bins = bin_index(np.nan_to_num(x, nan=0.0), self.base.edges)
+        rows = np.broadcast_to(np.arange(self.rows)[:, None], x.shape)
+        llr = self.base.llr[rows, self.day_type, self.halfhour, bins]
+        return np.where(np.isnan(x), 0.0, llr).astype(np.float32)
+
+    @cached_property
+    def quiet_score(self) -> np.ndarray:
+        """Accumulated evidence (CUSUM) of "looks asleep" at the last slot; resets on activity."""
+        return accumulate(self.llr_of(self.x), sustained(self.active))
+
+    @cached_property
+    def flat_series(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(score, level, ups): evidence that use has none of its usual ups and downs."""
+        rise, level = ups_and_downs(self.x)
+        ups = rise > self.base.up_kwh[:, None]
+        bins = bin_index(np.nan_to_num(rise), self.base.edges_rise)
+        rows = np.broadcast_to(np.arange(self.rows)[:, None], rise.shape)
+        llr = np.where(np.isnan(rise), 0.0, self.base.llr_rise[rows, self.day_type, self.halfhour, bins])
+        return accumulate(llr, sustained(ups)), np.nan_to_num(level), ups
+
+    @cached_property
+    def today_first_col(self) -> np.ndarray:
+        """Column of local 00:00 of the last slot's day (may be negative if outside)."""
+        return self.width - 1 - local_halfhour(self.inp.last_slot)
+
+    @cached_property
+    def today_type(self) -> np.ndarray:
+        return day_types(local_day(self.inp.last_slot))
+
+    def wake_hh(self) -> np.ndarray:
+        learned = self.base.wake_hh[np.arange(self.rows), self.today_type]
+        return np.where(np.isnan(self.inp.set_wake_hh), learned, self.inp.set_wake_hh)
+
+    def sleep_hh(self) -> np.ndarray:
+        learned = self.base.sleep_hh[np.arange(self.rows), self.today_type]
+        return np.where(np.isnan(self.inp.set_sleep_hh), learned, self.inp.set_sleep_hh)
+
+    @property
+    def watchable(self) -> np.ndarray:
+        return self.base.watchability >= self.sens.watchable_min
+
+    def last_col_since(self, mask: np.ndarray) -> np.ndarray:
+        """For each row, the first column of the trailing run where ``mask`` holds (W if none)."""
+        broken = ~mask
+        any_broken = broken.any(axis=1)
+        last_broken = self.width - 1 - broken[:, ::-1].argmax(axis=1)
+        return np.where(any_broken, last_broken + 1, 0)
+
+
+SLOTS = SLOTS_PER_DAY

@@ -1,0 +1,289 @@
+"""The live side of detection: load from the database, evaluate, open and close incidents.
+
+:func:`run_detection` (every 30 minutes) and :func:`refresh_baselines` (daily) do I/O in
+few, chunked queries and hand plain arrays to the same pure code the replays use
+(core.detection.detectors.evaluate and core.detection.book.step).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Integer, cast, func, select
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.db import is_postgres
+from core.detection.baseline import LEARNING_DAYS, Baselines, learn
+from core.detection.book import HomeBook, Raised, group_of, step
+from core.detection.detectors import DETECTORS, evaluate
+from core.detection.engine import WINDOW_SLOTS, DetectionInput, Sensitivity
+from core.detection.evidence import evidence_of
+from core.detection.timeaxis import (
+    SLOT_SECONDS,
+    SLOTS_PER_DAY,
+    day_first_slot,
+    day_types,
+    iso_local,
+    local_day,
+    slot_of,
+    slot_start,
+)
+from core.enums import Channel, CloseReason, HomeStatus, IncidentKind
+from core.incidents import close, close_for_usage, open_incident
+from core.models import Home, HomeBaseline, HomeWatcher, Incident, MeterReading, Pause, Schedule, Watcher
+from core.outbox import enqueue
+from core.settings import get_settings
+from core.texts import t
+
+CHUNK_HOMES = 5000
+BASELINE_CHUNK_HOMES = 500
+BOOK_MEMORY = timedelta(days=3)
+
+
+def _hh(value: Any) -> float:
+    return float("nan") if value is None else (value.hour * 60 + value.minute) / 30.0
+
+
+def _readings(session: Session, home_ids: list[int], first: int, last: int) -> np.ndarray:
+    """Readings of ``home_ids`` for slots first..last as [H, last-first+1] (NaN = missing), one query.
+
+    On PostgreSQL the rows are folded into one array pair per home server-side, which keeps
+    Python from building a datetime per reading (6 million of them at 100,000 homes)."""
+    x = np.full((len(home_ids), last - first + 1), np.nan, np.float32)
+    pos = {hid: i for i, hid in enumerate(home_ids)}
+    window = (
+        MeterReading.home_id.in_(home_ids),
+        MeterReading.interval_start >= slot_start(first),
+        MeterReading.interval_start <= slot_start(last),
+    )
+    if is_postgres(session):
+        offset = cast(func.floor(func.extract("epoch", MeterReading.interval_start) / SLOT_SECONDS), Integer) - first
+        grouped = select(MeterReading.home_id, func.array_agg(offset), func.array_agg(MeterReading.kwh))
+        for hid, offsets, kwh in session.execute(grouped.where(*window).group_by(MeterReading.home_id)):
+            x[pos[hid], np.asarray(offsets, np.int64)] = np.asarray(kwh, np.float32)
+        return x
+    rows = session.execute(
+        select(MeterReading.home_id, MeterReading.interval_start, MeterReading.kwh).where(*window)
+    ).all()
+    if rows:
+        hs = np.fromiter((pos[r[0]] for r in rows), np.int64, len(rows))
+        ss = np.fromiter((int(r[1].timestamp()) // SLOT_SECONDS - first for r in rows), np.int64, len(rows))
+        x[hs, ss] = np.fromiter((r[2] for r in rows), np.float32, len(rows))
+    return x
+
+
+_BASELINE_CACHE: dict[int, tuple[datetime, Baselines]] = {}
+
+
+def _baselines_of(session: Session, ids: list[int]) -> Baselines:
+    """Baselines for ``ids`` (in order). Parsing JSON is the slow part at 100,000 homes, so
+    parsed baselines are kept in memory and reloaded only when recomputed (once a day)."""
+    stamps = {
+        hid: at for hid, at in session.execute(
+            select(HomeBaseline.home_id, HomeBaseline.computed_at).where(HomeBaseline.home_id.in_(ids))
+        )
+    }
+    stale = [hid for hid, at in stamps.items() if _BASELINE_CACHE.get(hid, (None,))[0] != at]
+    if stale:
+        rows = session.execute(
+            select(HomeBaseline.home_id, HomeBaseline.computed_at, HomeBaseline.data).where(
+                HomeBaseline.home_id.in_(stale)
+            )
+        ).all()
+        parsed = Baselines.from_json([r.data for r in rows])
+        for i, r in enumerate(rows):
+            _BASELINE_CACHE[r.home_id] = (r.computed_at, parsed.take(np.array([i])))
+    empty = Baselines.from_json([None])
+    parts = [_BASELINE_CACHE[hid][1] if hid in stamps else empty for hid in ids]
+    names = Baselines.__dataclass_fields__
+    return Baselines(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in names})
+
+
+def forget_cached_baselines() -> None:
+    """Drop parsed baselines (tests whose database is wiped between them reuse ids)."""
+    _BASELINE_CACHE.clear()
+
+
+def _books(session: Session, home_ids: list[int], now: datetime) -> dict[int, tuple[HomeBook, dict]]:
+    """Each home's incident book from its open and recent incidents (one query)."""
+    books: dict[int, tuple[HomeBook, dict]] = {}
+    rows = session.scalars(
+        select(Incident).where(
+            Incident.home_id.in_(home_ids),
+            (Incident.closed_at.is_(None)) | (Incident.detected_at >= now - BOOK_MEMORY),
+        )
+    ).all()
+    for inc in rows:
+        book, open_rows = books.setdefault(inc.home_id, (HomeBook(), {}))
+        episode = int((inc.evidence or {}).get("episode", -1))
+        group = group_of(inc.kind)
+        book.seen[group] = max(book.seen.get(group, -(2**62)), episode)
+        if inc.closed_at is None and inc.kind != IncidentKind.USAGE_RESUMED:
+            book.open[inc.kind] = int((inc.evidence or {}).get("usage_slot", episode))
+            open_rows[inc.kind] = inc
+    return books
+
+
+def run_detection(session: Session, now: datetime, sensitivity: Sensitivity | None = None) -> list[Incident]:
+    """Evaluate every ready ACTIVE home at ``now``; open/close incidents; return those opened."""
+    settings = get_settings()
+    sens = sensitivity or Sensitivity(gap_slots=max(1, settings.data_gap_after_minutes // 30))
+    last = slot_of(now - timedelta(minutes=settings.reading_delay_minutes)) - 1
+    first = last - WINDOW_SLOTS + 1
+    homes = session.execute(
+        select(Home.id, Home.wake_grace_minutes, Home.over_usage_percent, Home.night_watch_enabled).where(
+            Home.status == HomeStatus.ACTIVE, Home.ready_at.is_not(None), Home.ready_at <= now
+        ).order_by(Home.id)
+    ).all()
+    opened: list[Incident] = []
+    for lo in range(0, len(homes), CHUNK_HOMES):
+        opened.extend(_detect_chunk(session, homes[lo : lo + CHUNK_HOMES], now, first, last, sens))
+    return opened
+
+
+def _detect_chunk(session: Session, homes: list[Any], now: datetime, first: int, last: int, sens: Sensitivity):
+    ids = [h.id for h in homes]
+    n = len(ids)
+    pos = {hid: i for i, hid in enumerate(ids)}
+    x = _readings(session, ids, first, last)
+    base = _baselines_of(session, ids)
+    wake = np.full(n, np.nan)
+    sleep = np.full(n, np.nan)
+    for s in session.scalars(select(Schedule).where(Schedule.home_id.in_(ids))):
+        wake[pos[s.home_id]] = _hh(s.wake_time)
+        sl = _hh(s.sleep_time)
+        sleep[pos[s.home_id]] = sl + SLOTS_PER_DAY if sl < 12 else sl
+    paused = np.zeros(n, bool)
+    pause_cells = np.zeros((n, WINDOW_SLOTS), bool)
+    cols = first + np.arange(WINDOW_SLOTS)
+    for p in session.scalars(
+        select(Pause).where(
+            Pause.home_id.in_(ids), Pause.cancelled_at.is_(None),
+            Pause.ends_at > slot_start(first), Pause.starts_at <= now,
+        )
+    ):
+        i = pos[p.home_id]
+        paused[i] |= p.starts_at <= now < p.ends_at
+        pause_cells[i] |= (cols >= slot_of(p.starts_at)) & (cols < slot_of(p.ends_at - timedelta(seconds=1)) + 1)
+    inp = DetectionInput(
+        x=x, last_slot=np.full(n, last), base=base, ready=base.ready, paused=paused,
+        set_wake_hh=wake, set_sleep_hh=sleep,
+        grace_slots=np.array([h.wake_grace_minutes / 30.0 for h in homes]),
+        night_watch=np.array([bool(h.night_watch_enabled) for h in homes]),
+        over_pct=np.array([float(h.over_usage_percent) for h in homes]),
+        pause_cells=pause_cells, sensitivity=sens,
+    )
+    ev = evaluate(inp)
+    kinds = [d.kind for d in DETECTORS]
+    fired_any = np.zeros(n, bool)
+    for k in kinds:
+        fired_any |= ev.findings[k].fired
+    books = _books(session, ids, now)
+    opened: list[Incident] = []
+    for i in np.flatnonzero(fired_any | np.isin(ids, [hid for hid, (b, _) in books.items() if b.open])):
+        hid = ids[i]
+        book, open_rows = books.get(hid, (HomeBook(), {}))
+        raised = [
+            Raised(k, int(ev.findings[k].episode[i]), int(ev.findings[k].window_start[i]), int(ev.findings[k].usage[i]))
+            for k in kinds if ev.findings[k].fired[i]
+        ]
+        result = step(book, raised, {k: int(ev.findings[k].usage[i]) for k in kinds})
+        if result.usage_closed:
+            seen = slot_start(max(int(ev.findings[k].usage[i]) for k in result.usage_closed))
+            close_for_usage(session, hid, seen)
+        for kind in result.closed:
+            if kind in open_rows:
+                close(session, open_rows[kind], CloseReason.NOTICE, "detection")
+        home = session.get(Home, hid) if result.opened else None
+        for r in result.opened:
+            if r.kind == IncidentKind.USAGE_RESUMED:
+                evidence = {"usage_seen": iso_local(r.window_start), "episode": r.episode,
+                            "window_start": iso_local(r.window_start)}
+                confidence = None
+            else:
+                f = ev.findings[r.kind]
+                evidence = evidence_of(f, int(i))
+                confidence = float(f.confidence[i])
+                evidence["confidence"] = confidence
+            inc = open_incident(session, home, r.kind, window_start=slot_start(r.window_start),
+                                evidence=evidence, confidence=confidence)
+            if inc is not None:
+                opened.append(inc)
+    return opened
+
+
+def refresh_baselines(session: Session, now: datetime, *, force: bool = False, only_missing: bool = False) -> int:
+    """Relearn every watched home's baseline from its last 56 days (once a local day).
+
+    ``only_missing`` learns only homes that have no baseline yet: the meter cycle runs it so
+    a home that just became ready is watched at once instead of after the nightly refresh.
+
+    Stores HomeBaseline and Home.watchability; a home that turns not watchable is told so
+    plainly to its watchers. Returns how many baselines were refreshed."""
+    today = int(local_day(slot_of(now)))
+    first = day_first_slot(today - LEARNING_DAYS)
+    last = day_first_slot(today) - 1
+    types = day_types(np.arange(today - LEARNING_DAYS, today))
+    homes = session.scalars(
+        select(Home).where(Home.status.not_in([HomeStatus.ENDED])).order_by(Home.id)
+    ).all()
+    done = 0
+    sens = Sensitivity()
+    for lo in range(0, len(homes), BASELINE_CHUNK_HOMES):
+        chunk = homes[lo : lo + BASELINE_CHUNK_HOMES]
+        existing = {
+            b.home_id: b for b in session.scalars(
+                select(HomeBaseline).where(HomeBaseline.home_id.in_([h.id for h in chunk])))
+        }
+        todo = [h for h in chunk if force or h.id not in existing
+                or (not only_missing and int(local_day(slot_of(existing[h.id].computed_at))) < today)]
+        if not todo:
+            continue
+        x = _readings(session, [h.id for h in todo], first, last)
+        base = learn(x.reshape(len(todo), LEARNING_DAYS, SLOTS_PER_DAY), types)
+        for i, home in enumerate(todo):
+            row = existing.get(home.id)
+            if row is None:
+                row = HomeBaseline(home_id=home.id, computed_at=now, days_used=0, data={})
+                session.add(row)
+            row.computed_at = now
+            row.days_used = int(base.days_used[i])
+            row.data = base.to_json(i)
+            was = home.watchability
+            home.watchability = float(base.watchability[i])
+            home.watchability_checked_at = now
+            if bool(base.ready[i]) and home.watchability < sens.watchable_min and (
+                was is None or was >= sens.watchable_min
+            ):
+                _tell_not_watchable(session, home, today)
+            done += 1
+    session.flush()
+    return done
+
+
+def _tell_not_watchable(session: Session, home: Home, day: int) -> None:
+    """Say plainly to every watcher (and record for the operator) that this home cannot be watched well."""
+    audit.record(session, "detection", "home_not_watchable", home_id=home.id,
+                 watchability=round(float(home.watchability or 0), 3))
+    links = session.execute(
+        select(HomeWatcher, Watcher).join(Watcher, Watcher.id == HomeWatcher.watcher_id).where(
+            HomeWatcher.home_id == home.id, Watcher.deleted_at.is_(None)
+        )
+    ).all()
+    for link, watcher in links:
+        if not watcher.line_user_id:
+            continue
+        name = link.relation_label or t("detection.home_default_name", watcher.language)
+        text = t("detection.not_watchable", watcher.language, home=name)
+        enqueue(
+            session, channel=Channel.LINE, recipient=watcher.line_user_id,
+            payload={"messages": [{"type": "text", "text": text}]},
+            key=f"not_watchable:{home.id}:{day}:{watcher.id}", home_id=home.id,
+        )
+
+
+
+

@@ -1,0 +1,263 @@
+"""Replays: run the live detection code over a recorded year, tick by simulated tick.
+
+At a tick at time T the reading for [s, s+30 min) is visible when s + 30 min + delay <= T.
+Each (home, tick) becomes one row of the very :func:`evaluate` the scheduler calls (many
+rows at once, which is what makes a year of 60 homes take seconds), and the findings go
+through the same :func:`core.detection.book.step` the live side uses, with the incident
+state kept in memory. No database, no messages.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from core.detection.baseline import LEARNING_DAYS, Baselines, empty_baselines, learn
+from core.detection.book import HomeBook, Raised, step
+from core.detection.detectors import DETECTORS, Detector, evaluate
+from core.detection.engine import WINDOW_SLOTS, DetectionInput, Sensitivity
+from core.detection.timeaxis import SLOT_SECONDS, SLOTS_PER_DAY, day_first_slot, day_types, iso_local, local_day
+from core.enums import IncidentKind
+from core.errors import ValidationError
+
+CHUNK_ROWS = 60_000
+LEARN_BATCH_DAYS = 16
+
+
+@dataclass
+class MeterArrays:
+    meter_ids: list[str]
+    first_slot: int  # slot of column 0, the first half-hour of a local day
+    x: np.ndarray  # [H, N] kWh, NaN = missing
+
+
+@dataclass(frozen=True)
+class ReplayAlert:
+    meter_id: str
+    kind: IncidentKind
+    detected_slot_time: int  # seconds since epoch of the tick
+    window_start_slot: int
+
+    def row(self) -> list[str]:
+        detected = _iso_seconds(self.detected_slot_time)
+        return [self.meter_id, self.kind.value, detected, iso_local(self.window_start_slot)]
+
+
+def _iso_seconds(seconds: int) -> str:
+    from core.detection.timeaxis import JST
+
+    return datetime.fromtimestamp(seconds, JST).isoformat()
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    with open(path, "rb") as probe:
+        gz = probe.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rt", encoding="utf-8", newline="") if gz else open(path, encoding="utf-8", newline="")
+
+
+def load_readings(path: Path) -> MeterArrays:
+    """Read ``meter_id,interval_start,kwh`` (any order, gzip or not) into arrays."""
+    stamps: dict[str, int] = {}
+    meters: dict[str, int] = {}
+    cols_m: list[int] = []
+    cols_s: list[int] = []
+    kwh: list[float] = []
+    with _open_text(path) as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None or [h.strip() for h in header[:3]] != ["meter_id", "interval_start", "kwh"]:
+            raise ValidationError("replay.bad_header", "READINGS.csv must start with meter_id,interval_start,kwh")
+        for line_no, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            try:
+                meter, stamp, value = row[0], row[1], float(row[2])
+                slot = stamps.get(stamp)
+                if slot is None:
+                    moment = datetime.fromisoformat(stamp)
+                    if moment.tzinfo is None:
+                        raise ValueError("interval_start needs an offset")
+                    slot = stamps[stamp] = int(moment.timestamp()) // SLOT_SECONDS
+            except (ValueError, IndexError) as exc:
+                raise ValidationError("replay.bad_row", f"READINGS.csv line {line_no}: {exc}") from exc
+            cols_m.append(meters.setdefault(meter, len(meters)))
+            cols_s.append(slot)
+            kwh.append(value)
+    if not kwh:
+        raise ValidationError("replay.empty", "READINGS.csv has no readings")
+    slots = np.asarray(cols_s, np.int64)
+    first = day_first_slot(int(local_day(int(slots.min()))))
+    last = int(slots.max())
+    n = ((last - first) // SLOTS_PER_DAY + 1) * SLOTS_PER_DAY
+    x = np.full((len(meters), n), np.nan, np.float32)
+    x[np.asarray(cols_m), slots - first] = np.asarray(kwh, np.float32)
+    return MeterArrays(list(meters), first, x)
+
+
+def parse_hhmm(text: str, where: str) -> float:
+    """'07:30' -> 15.0 half-hours; anything else is a clear error."""
+    text = (text or "").strip()
+    if not text:
+        return float("nan")
+    try:
+        hours, minutes = text.split(":")
+        h, m = int(hours), int(minutes)
+    except ValueError:
+        raise ValidationError("replay.bad_time", f"{where}: {text!r} is not HH:MM") from None
+    if not (0 <= h <= 23 and 0 <= m <= 59):
+        raise ValidationError("replay.bad_time", f"{where}: {text!r} is not a time of day (00:00-23:59)")
+    return (h * 60 + m) / 30.0
+
+
+def load_homes(path: Path) -> dict[str, tuple[float, float]]:
+    """``meter_id,wake_time,sleep_time`` -> {meter: (wake_hh, sleep_hh)}; blank = learned."""
+    out: dict[str, tuple[float, float]] = {}
+    with _open_text(path) as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None or not {"meter_id", "wake_time", "sleep_time"} <= set(reader.fieldnames):
+            raise ValidationError("replay.bad_homes", "HOMES.csv must have columns meter_id,wake_time,sleep_time")
+        for line_no, row in enumerate(reader, start=2):
+            meter = (row["meter_id"] or "").strip()
+            if not meter:
+                raise ValidationError("replay.bad_homes", f"HOMES.csv line {line_no}: meter_id is empty")
+            wake = parse_hhmm(row["wake_time"], f"HOMES.csv line {line_no} wake_time")
+            sleep = parse_hhmm(row["sleep_time"], f"HOMES.csv line {line_no} sleep_time")
+            if sleep < 12:
+                sleep += SLOTS_PER_DAY  # after midnight belongs to the evening before
+            out[meter] = (wake, sleep)
+    return out
+
+
+def daily_baselines(data: MeterArrays) -> tuple[Baselines, np.ndarray]:
+    """Baselines for every (home, local day) from the 56 days before it -> (stacked, ready [H, D]).
+
+    Row ``h * D + d`` of the result is home h's baseline in force on day d.
+    """
+    h, n = data.x.shape
+    days = n // SLOTS_PER_DAY
+    cube = data.x.reshape(h, days, SLOTS_PER_DAY)
+    first_day = int(local_day(data.first_slot))
+    types = day_types(np.arange(first_day, first_day + days))
+    has_any = (~np.isnan(cube)).any(axis=2)
+    started = np.where(has_any.any(axis=1), has_any.argmax(axis=1), days)
+    out = empty_baselines(h * days)
+    learnable = np.arange(LEARNING_DAYS, days)
+    windows = sliding_window_view(cube, LEARNING_DAYS, axis=1)  # [H, days-55, 48, 56]
+    type_windows = sliding_window_view(types, LEARNING_DAYS)  # [days-55, 56]
+    for lo in range(0, len(learnable), LEARN_BATCH_DAYS):
+        chunk = learnable[lo : lo + LEARN_BATCH_DAYS]  # baseline for day d learns days d-56..d-1
+        b = len(chunk)
+        x = windows[:, chunk - LEARNING_DAYS].transpose(0, 1, 3, 2).reshape(h * b, LEARNING_DAYS, SLOTS_PER_DAY)
+        t = np.tile(type_windows[chunk - LEARNING_DAYS], (h, 1))
+        learned = learn(x, t)
+        rows = (np.arange(h)[:, None] * days + chunk[None, :]).ravel()
+        for name in Baselines.__dataclass_fields__:
+            getattr(out, name)[rows] = getattr(learned, name)
+    stacked = out
+    ready = (np.arange(days)[None, :] >= started[:, None] + LEARNING_DAYS) & stacked.ready.reshape(h, days)
+    return stacked, ready
+
+
+def replay_arrays(
+    data: MeterArrays,
+    *,
+    delay_minutes: int = 60,
+    homes: dict[str, tuple[float, float]] | None = None,
+    sensitivity: Sensitivity | None = None,
+    baselines: tuple[Baselines, np.ndarray] | None = None,
+    detectors: tuple[Detector, ...] = DETECTORS,
+) -> list[ReplayAlert]:
+    """Every alert the service would have raised over the recording, in time order."""
+    sens = sensitivity or Sensitivity()
+    homes = homes or {}
+    h, n = data.x.shape
+    days = n // SLOTS_PER_DAY
+    base_all, ready_hd = baselines or daily_baselines(data)
+    delay_s = delay_minutes * 60
+    # tick k is at the end of slot k plus the delay: slot k is the newest visible one
+    pad = np.full((h, WINDOW_SLOTS - 1), np.nan, np.float32)
+    windows = sliding_window_view(np.concatenate([pad, data.x], axis=1), WINDOW_SLOTS, axis=1)  # [H, N, W]
+    wake = np.array([homes.get(m, (np.nan, np.nan))[0] for m in data.meter_ids])
+    sleep = np.array([homes.get(m, (np.nan, np.nan))[1] for m in data.meter_ids])
+    rows_h, rows_k = np.nonzero(np.repeat(ready_hd, SLOTS_PER_DAY, axis=1))
+    kinds = [d.kind for d in detectors]
+    fired = np.zeros((len(kinds), h, n), bool)
+    episode = np.full((len(kinds), h, n), -1, np.int64)
+    wstart = np.zeros((len(kinds), h, n), np.int64)
+    usage = np.full((len(kinds), h, n), -1, np.int64)
+    for lo in range(0, len(rows_h), CHUNK_ROWS):
+        hh, kk = rows_h[lo : lo + CHUNK_ROWS], rows_k[lo : lo + CHUNK_ROWS]
+        r = len(hh)
+        inp = DetectionInput(
+            x=windows[hh, kk], last_slot=data.first_slot + kk,
+            base=base_all.take(hh * days + kk // SLOTS_PER_DAY),
+            ready=np.ones(r, bool), paused=np.zeros(r, bool),
+            set_wake_hh=wake[hh], set_sleep_hh=sleep[hh], grace_slots=np.full(r, 3.0),
+            night_watch=np.zeros(r, bool), over_pct=np.full(r, 50.0), sensitivity=sens,
+        )
+        ev = evaluate(inp, detectors)
+        for i, kind in enumerate(kinds):
+            f = ev.findings[kind]
+            fired[i, hh, kk] = f.fired
+            episode[i, hh, kk] = f.episode
+            wstart[i, hh, kk] = f.window_start
+            usage[i, hh, kk] = f.usage
+    alerts: list[ReplayAlert] = []
+    for home in range(h):
+        alerts.extend(
+            _run_book(data, home, kinds, fired[:, home], episode[:, home], wstart[:, home], usage[:, home], delay_s)
+        )
+    alerts.sort(key=lambda a: (a.detected_slot_time, a.meter_id, a.kind.value))
+    return alerts
+
+
+def _run_book(
+    data: MeterArrays, home: int, kinds: list[IncidentKind], fired: np.ndarray, episode: np.ndarray,
+    wstart: np.ndarray, usage: np.ndarray, delay_s: int,
+) -> Iterable[ReplayAlert]:
+    """Walk one home's ticks through the shared book, visiting only ticks where something can change."""
+    book = HomeBook()
+    any_fired = np.flatnonzero(fired.any(axis=0))
+    n = fired.shape[1]
+    meter = data.meter_ids[home]
+    pos = 0
+    k = int(any_fired[0]) if len(any_fired) else n
+    while k < n:
+        raised = [
+            Raised(kinds[i], int(episode[i, k]), int(wstart[i, k]), int(usage[i, k]))
+            for i in range(len(kinds)) if fired[i, k]
+        ]
+        result = step(book, raised, {kinds[i]: int(usage[i, k]) for i in range(len(kinds))})
+        tick_time = (data.first_slot + k + 1) * SLOT_SECONDS + delay_s
+        for r in result.opened:
+            yield ReplayAlert(meter, r.kind, tick_time, r.window_start)
+        # the next tick where something can change: a finding fires, or an open one changes
+        nxt = n
+        pos = np.searchsorted(any_fired, k + 1)
+        if pos < len(any_fired):
+            nxt = int(any_fired[pos])
+        for kind, ep in book.open.items():
+            i = kinds.index(kind)
+            tail = usage[i, k + 1 :] > ep if kind.value in _EMERGENCY else ~fired[i, k + 1 :]
+            if tail.any():
+                nxt = min(nxt, k + 1 + int(tail.argmax()))
+        k = nxt
+
+
+_EMERGENCY = {"no_wake", "inactivity", "flat_usage"}
+
+
+def write_alerts(alerts: list[ReplayAlert], out: Path) -> None:
+    with open(out, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["meter_id", "kind", "detected_at", "window_start"])
+        for a in alerts:
+            writer.writerow(a.row())

@@ -1,0 +1,51 @@
+"""Small row-wise series operations shared by learning and detection (same maths in both)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+FLAT_MIN_SLOTS = 8  # "stuck" is judged against the lowest level of the last 4 h
+
+
+def accumulate(llr: np.ndarray, reset: np.ndarray) -> np.ndarray:
+    """S_t = 0 on reset, else max(0, S_{t-1} + llr_t), along the last axis of [R, W]."""
+    llr_t = np.ascontiguousarray(llr.T, dtype=np.float32)
+    reset_t = np.ascontiguousarray(reset.T)
+    out = np.empty_like(llr_t)
+    s = np.zeros(llr_t.shape[1:], np.float32)
+    for j in range(llr_t.shape[0]):
+        s = np.maximum(s + llr_t[j], 0)
+        s[reset_t[j]] = 0
+        out[j] = s
+    return out.T
+
+
+def rolling_min(x: np.ndarray, k: int) -> np.ndarray:
+    """Trailing minimum over k columns (inf before the window has k columns)."""
+    out = np.full_like(x, np.inf)
+    acc = x[:, k - 1 :].copy()
+    for j in range(1, k):
+        np.minimum(acc, x[:, k - 1 - j : x.shape[1] - j], out=acc)
+    out[:, k - 1 :] = acc
+    return out
+
+
+def ups_and_downs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rise, level): each reading above the lowest of the last 4 h, and that lowest level.
+
+    Lights or a TV left on add a constant to what the fridge does at night; the rise above
+    the recent floor is what moves, and it looks like the home's nights when nobody moves.
+    NaN where the reading is missing or the window has not filled yet.
+    """
+    level = rolling_min(np.where(np.isnan(x), np.inf, x), FLAT_MIN_SLOTS)
+    rise = np.where(np.isfinite(level), x - level, np.nan)
+    return rise, np.where(np.isfinite(level), level, np.nan)
+
+
+def sustained(mask: np.ndarray, need: int = 2, span: int = 3) -> np.ndarray:
+    """True where at least ``need`` of the last ``span`` columns (this one included) hold."""
+    m = mask.astype(np.int8)
+    count = m.copy()
+    for j in range(1, span):
+        count[:, j:] += m[:, :-j]
+    return mask & (count >= need)

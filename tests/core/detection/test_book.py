@@ -1,0 +1,46 @@
+"""The incident rules shared by live and replay: once per situation, closed by usage."""
+
+from __future__ import annotations
+
+from core.detection.book import HomeBook, Raised, step
+from core.enums import IncidentKind
+
+K = IncidentKind
+
+
+def test_an_emergency_opens_once_while_the_situation_lasts() -> None:
+    book = HomeBook()
+    first = step(book, [Raised(K.INACTIVITY, 100, 101)], {K.INACTIVITY: 100})
+    again = step(book, [Raised(K.INACTIVITY, 100, 101)], {K.INACTIVITY: 100})
+    assert [r.kind for r in first.opened] == [K.INACTIVITY]
+    assert again.opened == []
+
+
+def test_usage_closes_the_emergency_and_says_usage_resumed() -> None:
+    book = HomeBook()
+    step(book, [Raised(K.INACTIVITY, 100, 101)], {K.INACTIVITY: 100})
+    result = step(book, [], {K.INACTIVITY: 130})
+    assert result.usage_closed == [K.INACTIVITY]
+    assert [(r.kind, r.window_start) for r in result.opened] == [(K.USAGE_RESUMED, 130)]
+    assert book.open == {}
+
+
+def test_a_closed_situation_is_not_raised_again_but_a_new_one_is() -> None:
+    book = HomeBook(seen={"emergency": 100})  # e.g. a watcher closed it as "she is fine"
+    assert step(book, [Raised(K.INACTIVITY, 100, 101)], {K.INACTIVITY: 100}).opened == []
+    assert step(book, [Raised(K.INACTIVITY, 140, 141)], {K.INACTIVITY: 140}).opened
+
+
+def test_one_emergency_at_a_time_first_in_table_order_wins() -> None:
+    book = HomeBook()
+    result = step(book, [Raised(K.NO_WAKE, 100, 101), Raised(K.INACTIVITY, 100, 101)], {})
+    assert [r.kind for r in result.opened] == [K.NO_WAKE]
+
+
+def test_a_notice_closes_when_its_condition_ends_and_opens_once_per_episode() -> None:
+    book = HomeBook()
+    assert step(book, [Raised(K.OVER_USAGE, 10, 10)], {}).opened
+    assert step(book, [Raised(K.OVER_USAGE, 10, 10)], {}).opened == []
+    assert step(book, [], {}).closed == [K.OVER_USAGE]
+    assert step(book, [Raised(K.OVER_USAGE, 10, 10)], {}).opened == []  # same day: once a day
+    assert step(book, [Raised(K.OVER_USAGE, 58, 58)], {}).opened  # next day

@@ -1,0 +1,131 @@
+"""Each detector on synthetic homes: fires on the situation it is for, stays quiet otherwise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.detection.detectors import evaluate
+from core.detection.timeaxis import SLOTS_PER_DAY
+from core.enums import IncidentKind
+
+from .synth import baseline_of, history, night_reading, normal_day, window_input
+
+K = IncidentKind
+
+
+@pytest.fixture(scope="module")
+def hist() -> np.ndarray:
+    return history(days=60, seed=3)
+
+
+@pytest.fixture(scope="module")
+def base(hist):
+    return baseline_of(hist)
+
+
+def _day_until(slot: int, kind: str, seed: int = 9) -> np.ndarray:
+    """Today up to (and including) half-hour ``slot``: normal, quiet (fridge only) or TV left on."""
+    rng = np.random.default_rng(seed)
+    if kind == "normal":
+        day = normal_day(rng)
+    elif kind == "quiet":
+        day = night_reading(rng, SLOTS_PER_DAY)
+    else:
+        day = night_reading(rng, SLOTS_PER_DAY) + np.float32(0.08)
+    return day[: slot + 1]
+
+
+def _series(hist: np.ndarray, today: np.ndarray) -> np.ndarray:
+    return np.concatenate([hist[0], today])[None, :]
+
+
+def _fired(inp) -> set[IncidentKind]:
+    ev = evaluate(inp)
+    return {k for k, f in ev.findings.items() if f.fired[0]}
+
+
+def test_the_learned_home_is_watchable_and_ready(base) -> None:
+    assert base.ready[0]
+    assert base.watchability[0] > 0.5
+    assert 13 <= base.wake_hh[0, 0] <= 17  # first activity at 7:00
+
+
+def test_a_normal_day_raises_nothing(hist, base) -> None:
+    for slot in (16, 24, 34, 44):
+        assert _fired(window_input(_series(hist, _day_until(slot, "normal")), base)) == set()
+
+
+def test_a_day_without_any_use_raises_an_emergency_by_midday(hist, base) -> None:
+    fired = _fired(window_input(_series(hist, _day_until(24, "quiet")), base))  # 12:00
+    assert fired & {K.NO_WAKE, K.INACTIVITY}
+
+
+def test_no_wake_waits_for_the_grace_period_after_the_set_wake_time(hist, base) -> None:
+    set_wake = np.array([18.0])  # 9:00, later than learned: only no_wake matters here
+    early = window_input(_series(hist, _day_until(19, "quiet")), base, set_wake_hh=set_wake)
+    late = window_input(_series(hist, _day_until(21, "quiet")), base, set_wake_hh=set_wake)
+    assert K.NO_WAKE not in _fired(early)
+    assert K.NO_WAKE in _fired(late)  # 9:00 + 90 min grace, data up to 10:30
+
+
+def test_tv_left_on_is_flat_usage_not_inactivity(hist, base) -> None:
+    ev = evaluate(window_input(_series(hist, _day_until(40, "tv")), base))  # 20:00
+    assert ev.findings[K.FLAT_USAGE].fired[0]
+    assert not ev.findings[K.INACTIVITY].fired[0]
+    assert ev.findings[K.FLAT_USAGE].evidence["level_kwh"][0] == pytest.approx(0.13, abs=0.03)
+
+
+def test_night_activity_only_when_the_home_asked_for_it(hist, base) -> None:
+    rng = np.random.default_rng(5)
+    evening = normal_day(rng, sleep_hh=48)
+    after_midnight = (night_reading(rng, 6) + np.float32(0.5))  # lights on until 03:00
+    series = np.concatenate([hist[0], evening, after_midnight])[None, :]
+    assert K.NIGHT_ACTIVITY not in _fired(window_input(series, base))
+    assert K.NIGHT_ACTIVITY in _fired(window_input(series, base, night_watch=np.array([True])))
+
+
+def test_over_usage_when_the_day_passes_the_set_percentage(hist, base) -> None:
+    today = _day_until(40, "normal") * np.float32(3)
+    ev = evaluate(window_input(_series(hist, today), base))
+    f = ev.findings[K.OVER_USAGE]
+    assert f.fired[0]
+    assert f.evidence["day_kwh"][0] > f.evidence["usual_kwh"][0] * 1.5
+    assert K.OVER_USAGE not in _fired(window_input(_series(hist, today), base, over_pct=np.array([500.0])))
+
+
+def test_missing_readings_are_a_data_gap_never_quiet(hist, base) -> None:
+    today = _day_until(30, "normal").copy()
+    today[12:] = np.nan  # nothing since 06:00
+    ev = evaluate(window_input(_series(hist, today), base))
+    assert ev.findings[K.DATA_GAP].fired[0]
+    assert not ev.findings[K.INACTIVITY].fired[0]
+    assert not ev.findings[K.NO_WAKE].fired[0]
+    assert ev.findings[K.INACTIVITY].evidence["score"][0] < 5
+
+
+def test_paused_or_not_ready_homes_raise_nothing(hist, base) -> None:
+    series = _series(hist, _day_until(30, "quiet"))
+    assert _fired(window_input(series, base))  # something to suppress
+    assert _fired(window_input(series, base, paused=np.array([True]))) == set()
+    assert _fired(window_input(series, base, ready=np.array([False]))) == set()
+
+
+def test_a_home_without_rhythm_never_raises_an_emergency() -> None:
+    from .synth import baseline_of as learn_of
+
+    rng = np.random.default_rng(2)
+    flat = np.stack([np.concatenate([night_reading(rng, SLOTS_PER_DAY) for _ in range(60)])])
+    base = learn_of(flat)
+    assert base.watchability[0] < 0.2
+    today = night_reading(rng, 30)
+    fired = _fired(window_input(np.concatenate([flat[0], today])[None, :], base))
+    assert not fired & {K.NO_WAKE, K.INACTIVITY, K.FLAT_USAGE}
+
+
+def test_many_homes_are_evaluated_at_once_and_independently(hist, base) -> None:
+    quiet = _series(hist, _day_until(30, "quiet"))[0]
+    normal = _series(hist, _day_until(30, "normal"))[0]
+    both = np.stack([quiet, normal])
+    ev = evaluate(window_input(both, base.take(np.array([0, 0]))))
+    assert ev.findings[K.INACTIVITY].fired.tolist() == [True, False]
