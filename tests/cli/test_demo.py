@@ -19,8 +19,6 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-pytest.importorskip("core.detection.live", reason="the demo needs detection (merged separately)")
-
 KINDS = ["incident_opened", "resident_contact", "watcher_alerted", "group_alerted", "acknowledged",
          "incident_closed"]
 
