@@ -79,6 +79,7 @@ def draw_day(
     wake: time | None = None,
     sleep: time | None = None,
     quiet_at: time | None = None,
+    quiet_key: str = "reports.graph.quiet_since",
     known_until: float = 24.0,
 ) -> bytes:
     """One day's half-hours as bars over the usual range, with wake/sleep and "went quiet" marks.
@@ -107,13 +108,13 @@ def draw_day(
         ax.text(12, top / 2, t("reports.graph.no_data", lang), ha="center", va="center", fontsize=22,
                 fontfamily=FONT, color="#444444")
     marks = [(wake, "reports.graph.wake", "#2A9D8F"), (sleep, "reports.graph.sleep", "#6A4C93"),
-             (quiet_at, "reports.graph.quiet_since", QUIET)]
+             (quiet_at, quiet_key, QUIET)]
     for row, (at, key, colour) in enumerate(marks):
         if at is None:
             continue
         hx = _hours(at)
-        ax.axvline(hx, color=colour, linewidth=3 if key.endswith("quiet_since") else 2,
-                   linestyle="-" if key.endswith("quiet_since") else "--")
+        ax.axvline(hx, color=colour, linewidth=3 if colour == QUIET else 2,
+                   linestyle="-" if colour == QUIET else "--")
         label = f" {t(key, lang)} "
         ax.text(hx, top * (0.98 - 0.09 * row), label, color=colour, fontsize=16, fontfamily=FONT,
                 va="top", ha="left" if hx < 16 else "right", backgroundcolor="white")
@@ -176,6 +177,7 @@ def render_day(session: Session, home_id: int, day: date, incident_id: int | Non
     home = _home(session, home_id)
     schedule = session.scalar(select(Schedule).where(Schedule.home_id == home_id))
     quiet_at = None
+    quiet_key = "reports.graph.quiet_since"
     now = clock.now().astimezone(home_tz(home))
     known_until = 24.0 if day < now.date() else (now.hour + now.minute / 60 if day == now.date() else 0.0)
     if incident_id is not None:
@@ -184,6 +186,8 @@ def render_day(session: Session, home_id: int, day: date, incident_id: int | Non
             local = incident.window_start.astimezone(home_tz(home))
             if local.date() == day:
                 quiet_at = local.time()
+            elif local.date() < day:  # quiet since before this day began: the whole day is part of it
+                quiet_at, quiet_key = time(0, 0), "reports.graph.quiet_before"
     return draw_day(
         days_usage(session, home, day, 1)[0],
         usual_range(session, home, day),
@@ -191,6 +195,7 @@ def render_day(session: Session, home_id: int, day: date, incident_id: int | Non
         wake=schedule.wake_time if schedule else None,
         sleep=schedule.sleep_time if schedule else None,
         quiet_at=quiet_at,
+        quiet_key=quiet_key,
         known_until=known_until,
     )
 

@@ -13,7 +13,8 @@ def register(cli: click.Group) -> None:
     @click.option("--port", default=None, type=int, help="port (default 8000)")
     @click.option("--threads", default=32, show_default=True, help="request threads")
     @click.option("--no-scheduler", is_flag=True, help="serve the web app only")
-    def serve(host: str | None, port: int | None, threads: int, no_scheduler: bool) -> None:
+    @click.option("--no-demo-home", is_flag=True, help="dev: do not seed the demo home into an empty database")
+    def serve(host: str | None, port: int | None, threads: int, no_scheduler: bool, no_demo_home: bool) -> None:
         """Serve the web app on gunicorn, with the scheduler running beside it."""
         from core.wsgi_server import EmbeddedGunicorn
 
@@ -23,6 +24,10 @@ def register(cli: click.Group) -> None:
         # Links and the LINE emulator URL must name the port actually served.
         settings = base.model_copy(update={"host": host, "port": port})
         use_settings(settings)
+        if settings.is_dev and not no_demo_home:
+            from mimamori.cli.demo import seed_demo_home
+
+            seed_demo_home(settings)
 
         def app_factory() -> object:
             from bot.app import create_app

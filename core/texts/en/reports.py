@@ -42,6 +42,7 @@ TEXTS: dict[str, str] = {
     "reports.graph.usage": "Use",
     "reports.graph.wake": "Wake",
     "reports.graph.sleep": "Sleep",
+    "reports.graph.quiet_before": "Quiet since the day before",
     "reports.graph.quiet_since": "Went quiet",
     "reports.graph.missing": "No data",
     "reports.graph.kwh_axis": "kWh",

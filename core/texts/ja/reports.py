@@ -39,6 +39,7 @@ TEXTS: dict[str, str] = {
     "reports.graph.usage": "使用量",
     "reports.graph.wake": "起床",
     "reports.graph.sleep": "就寝",
+    "reports.graph.quiet_before": "前日から静かなまま",
     "reports.graph.quiet_since": "静かになった時刻",
     "reports.graph.missing": "データなし",
     "reports.graph.kwh_axis": "kWh",

@@ -87,6 +87,21 @@ def test_the_usual_range_and_the_moment_things_went_quiet_are_drawn(make_home, c
     assert count_colour(plot_area(marked), graph.QUIET) > count_colour(plot_area(plain), graph.QUIET) + 300
 
 
+def test_quiet_since_the_night_before_is_marked_on_the_next_day(make_home, clock) -> None:
+    home = make_home()
+    history(home.id, DAY)
+    put_day(home.id, DAY, quiet_day())
+    with session_scope() as s:
+        incident = open_incident(s, s.get(Home, home.id), IncidentKind.NO_WAKE,
+                                  window_start=datetime.combine(DAY, datetime.min.time(), tzinfo=UTC)
+                                  - timedelta(hours=12), evidence={})
+        incident_id = incident.id
+    with session_scope() as s:
+        plain = graph.render_day(s, home.id, DAY)
+        marked = graph.render_day(s, home.id, DAY, incident_id=incident_id)
+    assert count_colour(plot_area(marked), graph.QUIET) > count_colour(plot_area(plain), graph.QUIET) + 300
+
+
 def test_preview_is_small_enough_for_line() -> None:
     small = graph.preview(graph.draw_day(DayUsage(DAY, active_day()), None))
     width, height = Image.open(io.BytesIO(small)).size
