@@ -29,6 +29,29 @@ WATCHABLE_MIN = 0.35  # below this a home is told it cannot be watched well
 SCHEMA = 1
 
 
+LARGE_TABLES = frozenset({"llr", "llr_rise"})
+
+
+class RowMapped:
+    """A per-home table seen as one row per ``rows`` entry, without copying it.
+
+    Supports the indexing the engine does: ``table[rows, day_type, halfhour, bins]``.
+    """
+
+    def __init__(self, table: np.ndarray, rows: np.ndarray) -> None:
+        self.table = table
+        self.rows = np.asarray(rows)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        if isinstance(key, tuple):
+            return self.table[(self.rows[key[0]], *key[1:])]
+        return self.table[self.rows[key]]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (len(self.rows), *self.table.shape[1:])
+
+
 @dataclass(frozen=True)
 class Baselines:
     """Learned normal days for H homes. All arrays have leading axis H."""
@@ -53,9 +76,20 @@ class Baselines:
     def ready(self) -> np.ndarray:
         return self.days_used >= MIN_GOOD_DAYS
 
-    def take(self, index: np.ndarray) -> Baselines:
-        """Baselines re-indexed by ``index`` (e.g. one row per home and tick)."""
-        return Baselines(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+    def take(self, index: np.ndarray, *, map_tables: bool = False) -> Baselines:
+        """Baselines re-indexed by ``index`` (e.g. one row per home and tick).
+
+        ``map_tables`` reads the two large score tables through the index instead of copying
+        them for every row: replay evaluates thousands of rows per call, and copying
+        [2, 48, bins] tables per row was a large share of its time. Same values either way.
+        """
+        def pick(name: str) -> Any:
+            value = getattr(self, name)
+            if map_tables and name in LARGE_TABLES:
+                return RowMapped(value, index)
+            return value[index]
+
+        return Baselines(**{f.name: pick(f.name) for f in fields(self)})
 
     def to_json(self, i: int) -> dict[str, Any]:
         """One home's baseline as plain JSON (for HomeBaseline.data)."""

@@ -198,7 +198,7 @@ def replay_arrays(
         r = len(hh)
         inp = DetectionInput(
             x=windows[hh, kk], last_slot=data.first_slot + kk,
-            base=base_all.take(hh * days + kk // SLOTS_PER_DAY),
+            base=base_all.take(hh * days + kk // SLOTS_PER_DAY, map_tables=True),
             ready=np.ones(r, bool), paused=np.zeros(r, bool),
             set_wake_hh=wake[hh], set_sleep_hh=sleep[hh], grace_slots=np.full(r, 3.0),
             night_watch=np.zeros(r, bool), over_pct=np.full(r, 50.0), sensitivity=sens,
