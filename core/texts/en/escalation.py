@@ -57,7 +57,7 @@ TEXTS: dict[str, str] = {
     "escalation.closed_false_alarm_notice": "{who} let us know this alert was nothing to worry about.",
     # notices (not emergencies)
     "escalation.notice.over_usage": "Electricity use at {name}'s home is higher than usual today.",
-    "escalation.notice.usage_resumed": "Electricity use has started at {name}'s home.",
+    "escalation.notice.usage_resumed": "Electricity use has started at {name}'s home: they seem to be up and about.",
     "escalation.notice.data_gap": (
         "Meter data from {name}'s home is not arriving, so watching is limited for now. It resumes once data arrives."
     ),

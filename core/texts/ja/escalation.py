@@ -60,7 +60,7 @@ TEXTS: dict[str, str] = {
     "escalation.closed_false_alarm_notice": "{who}から、今回のお知らせは心配のないものだったとご連絡がありました。",
     # notices (not emergencies)
     "escalation.notice.over_usage": "{name}のお宅で、今日の電気の使用量がいつもより多くなっています。",
-    "escalation.notice.usage_resumed": "{name}のお宅で、電気の使用が始まりました。",
+    "escalation.notice.usage_resumed": "{name}のお宅で電気が使われ始めました。起きて過ごされているようです。",
     "escalation.notice.data_gap": (
         "{name}のお宅の電力データが届いていないため、いまは見守りが十分にできません。届き次第、再開します。"
     ),
