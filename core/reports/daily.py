@@ -81,11 +81,9 @@ def key(home_id: int, day: date, watcher_id: int, channel: str) -> str:
 
 def send_daily(session: Session, home: Home, day: date) -> int:
     """Enqueue the report on ``day`` for every watcher who wants it; returns how many were new."""
-    wanted = delivery.recipients(session, home, "notify_daily")
-    keys = [key(home.id, day, r.watcher.id, r.channel.value) for r in wanted]
-    done = delivery.existing_keys(session, keys)
-    todo = [(r, k) for r, k in zip(wanted, keys, strict=True) if k not in done]
-    if not todo:
-        return 0
-    facts = build(session, home, day)
-    return sum(delivery.send(session, home, r, content(session, home, facts, r), k) for r, k in todo)
+    return delivery.send_once_to_wanting(
+        session, home, "notify_daily",
+        key_of=lambda r: key(home.id, day, r.watcher.id, r.channel.value),
+        facts_of=lambda: build(session, home, day),
+        content_of=lambda facts, r: content(session, home, facts, r),
+    )

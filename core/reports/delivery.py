@@ -8,9 +8,10 @@ watcher's link says whether they want daily/monthly reports and by which channel
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,8 @@ from core.enums import Channel
 from core.models import Home, HomeWatcher, OutboxMessage, Resident, Watcher
 from core.settings import get_settings
 from core.texts import t
+
+Facts = TypeVar("Facts")
 
 REPORT_CHANNELS = (Channel.LINE, Channel.EMAIL)
 
@@ -172,3 +175,26 @@ def send(session: Session, home: Home, recipient: Recipient, content: ReportCont
         home_id=home.id,
     )
     return True
+
+
+def send_once_to_wanting(
+    session: Session,
+    home: Home,
+    flag: str,
+    key_of: Callable[[Recipient], str],
+    facts_of: Callable[[], Facts],
+    content_of: Callable[[Facts, Recipient], ReportContent],
+) -> int:
+    """Enqueue a report to every watcher and channel that wants ``flag`` and has not had it.
+
+    The idempotency key decides "has had it", so a job run twice sends once; the facts are
+    computed only when someone still needs the report. Returns how many were new.
+    """
+    wanted = recipients(session, home, flag)
+    keys = [key_of(r) for r in wanted]
+    done = existing_keys(session, keys)
+    todo = [(r, k) for r, k in zip(wanted, keys, strict=True) if k not in done]
+    if not todo:
+        return 0
+    facts = facts_of()
+    return sum(send(session, home, r, content_of(facts, r), k) for r, k in todo)

@@ -77,11 +77,9 @@ def key(home_id: int, first: date, watcher_id: int, channel: str) -> str:
 def send_monthly(session: Session, home: Home, any_day_of_month: date) -> int:
     """Enqueue the report on that month for every watcher who wants it; returns how many were new."""
     first, _ = month_bounds(any_day_of_month)
-    wanted = delivery.recipients(session, home, "notify_monthly")
-    keys = [key(home.id, first, r.watcher.id, r.channel.value) for r in wanted]
-    done = delivery.existing_keys(session, keys)
-    todo = [(r, k) for r, k in zip(wanted, keys, strict=True) if k not in done]
-    if not todo:
-        return 0
-    facts = build(session, home, first)
-    return sum(delivery.send(session, home, r, content(session, home, facts, r), k) for r, k in todo)
+    return delivery.send_once_to_wanting(
+        session, home, "notify_monthly",
+        key_of=lambda r: key(home.id, first, r.watcher.id, r.channel.value),
+        facts_of=lambda: build(session, home, first),
+        content_of=lambda facts, r: content(session, home, facts, r),
+    )
