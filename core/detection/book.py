@@ -6,16 +6,20 @@ Live keeps this state in the Incident table, a replay in memory; both ask :func:
 - one emergency at a time per home (the chain already underway covers the others);
 - an open emergency closes as soon as use above standby is seen after it opened, and that
   raises a ``usage_resumed`` notice ("woke up");
-- an open notice closes when its condition no longer holds.
+- an open notice closes when its condition no longer holds;
+- a detector that saw no use at all in its window reports the episode ``UNKNOWN`` ("quiet
+  since before the window"): that situation is the one last raised unless use was seen
+  (a ``usage_resumed``) after that raise, so a long quiet stretch still raises once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from core.enums import EMERGENCY_KINDS, IncidentKind
 
 EMERGENCY_GROUP = "emergency"
+UNKNOWN = -1  # episode of a situation that began before the detection window
 
 
 def group_of(kind: IncidentKind) -> str:
@@ -71,6 +75,8 @@ def step(book: HomeBook, fired: list[Raised], usage: dict[IncidentKind, int]) ->
     emergency_open = any(k in EMERGENCY_KINDS for k in book.open)
     for r in fired:
         group = group_of(r.kind)
+        if r.episode == UNKNOWN:
+            r = replace(r, episode=_episode_before_window(book, group))
         if r.kind in book.open or r.episode <= book.seen.get(group, -(2**62)):
             continue
         if r.kind in EMERGENCY_KINDS:
@@ -81,3 +87,10 @@ def step(book: HomeBook, fired: list[Raised], usage: dict[IncidentKind, int]) ->
         book.seen[group] = r.episode
         result.opened.append(r)
     return result
+
+
+def _episode_before_window(book: HomeBook, group: str) -> int:
+    """The episode of a situation that began before the window: the newest use the book
+    knows of (a ``usage_resumed``), so it is new only if use was seen after the last raise."""
+    resumed = book.seen.get(group_of(IncidentKind.USAGE_RESUMED))
+    return UNKNOWN if resumed is None else resumed

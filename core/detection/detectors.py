@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.detection.book import UNKNOWN
 from core.detection.engine import Context, DetectionInput
 from core.detection.series import sustained
 from core.detection.timeaxis import SLOTS_PER_DAY
@@ -120,8 +121,9 @@ def flat_usage(ctx: Context) -> Finding:
     threshold = _threshold(ctx, ctx.base.flat_usual, ctx.sens.flat, ctx.sens.flat_usual_factor, ctx.sens.flat_margin)
     elevated = level[:, -1] > ctx.base.base_load + ctx.sens.flat_min_kwh
     fired = (score >= threshold) & elevated
+    episode = np.where(start > 0, ctx.first_slot + start - 1, UNKNOWN)  # no ups in the window: began before it
     return Finding(
-        fired=fired, episode=ctx.first_slot + start - 1, window_start=ctx.first_slot + np.minimum(start, ctx.width - 1),
+        fired=fired, episode=episode, window_start=ctx.first_slot + np.minimum(start, ctx.width - 1),
         usage=ctx.last_slot_where(ups),
         confidence=_confidence(ctx, score, threshold),
         evidence={"level_kwh": np.round(level[:, -1], 3), "score": np.round(score, 1),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.detection.book import HomeBook, Raised, step
+from core.detection.book import UNKNOWN, HomeBook, Raised, step
 from core.enums import IncidentKind
 
 K = IncidentKind
@@ -44,3 +44,21 @@ def test_a_notice_closes_when_its_condition_ends_and_opens_once_per_episode() ->
     assert step(book, [], {}).closed == [K.OVER_USAGE]
     assert step(book, [Raised(K.OVER_USAGE, 10, 10)], {}).opened == []  # same day: once a day
     assert step(book, [Raised(K.OVER_USAGE, 58, 58)], {}).opened  # next day
+
+
+def test_quiet_since_before_the_window_raises_once_then_again_only_after_use() -> None:
+    book = HomeBook()
+    assert step(book, [Raised(K.INACTIVITY, UNKNOWN, 10)], {K.INACTIVITY: UNKNOWN}).opened  # never raised: raise
+    book.open.clear()  # a watcher closed it ("she is away")
+    assert step(book, [Raised(K.INACTIVITY, UNKNOWN, 12)], {K.INACTIVITY: UNKNOWN}).opened == []
+
+
+def test_an_earlier_situation_does_not_hide_a_long_quiet_one_after_use_was_seen() -> None:
+    book = HomeBook()
+    step(book, [Raised(K.INACTIVITY, 100, 101)], {K.INACTIVITY: 100})
+    assert [r.kind for r in step(book, [], {K.INACTIVITY: 130}).opened] == [K.USAGE_RESUMED]
+    # quiet again, and by now longer than the detection window: a new situation
+    result = step(book, [Raised(K.NO_WAKE, UNKNOWN, 140)], {K.NO_WAKE: UNKNOWN})
+    assert [(r.kind, r.episode) for r in result.opened] == [(K.NO_WAKE, 130)]
+    book.open.clear()
+    assert step(book, [Raised(K.NO_WAKE, UNKNOWN, 150)], {K.NO_WAKE: UNKNOWN}).opened == []
