@@ -185,7 +185,9 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
     rq = _row_quantiles(rise[:, :, NIGHT_SLOTS].reshape(h, -1), [0.2, 0.4, 0.6, 0.8, 0.9, 0.97, 0.99])
     raq = _row_quantiles(rise.reshape(h, -1), [0.7, 0.9])
     edges_rise = _edges(rq[:, :7], raq)
-    up_kwh = np.maximum(rq[:, 6] * 1.3, 0.05)
+    # An "up" rises above the night's own rises, but never above what a tenth of the day's
+    # rises reach: timed night heaters would otherwise hide every switch-on of the day.
+    up_kwh = np.minimum(np.maximum(rq[:, 6] * 1.3, 0.05), np.maximum(raq[:, 1], 0.05))
     llr_rise = _llr_table(bin_index(np.nan_to_num(rise.reshape(h, -1)), edges_rise).reshape(x.shape),
                           rise_present, day_type, h)
 

@@ -76,6 +76,23 @@ def test_tv_left_on_is_flat_usage_not_inactivity(hist, base) -> None:
     assert ev.findings[K.FLAT_USAGE].evidence["level_kwh"][0] == pytest.approx(0.13, abs=0.03)
 
 
+def test_a_timed_night_heater_does_not_hide_someone_switching_something_on() -> None:
+    """Night storage heaters or a night-rate water heater make night rises huge; cooking in
+    the day must still count as "someone switched something on", or a flat-use incident in
+    such a home could never close."""
+    x = history(days=60, seed=4)
+    cube = x.reshape(60, SLOTS_PER_DAY)
+    cube[:, 2:6] += np.float32(1.6)  # 01:00-03:00 every night, by timer
+    heater = cube.reshape(1, -1)
+    base = baseline_of(heater)
+    assert base.up_kwh[0] < 1.2  # the rise of cooking on the hob
+    rng = np.random.default_rng(9)
+    today = night_reading(rng, 41) + np.float32(0.08)  # TV left on since midnight ...
+    today[40] += np.float32(1.2)  # ... until someone cooks at 20:00
+    inp = window_input(_series(heater, today), base)
+    assert evaluate(inp).findings[K.FLAT_USAGE].usage[0] == inp.last_slot[0]  # use seen now: closes
+
+
 def test_night_activity_only_when_the_home_asked_for_it(hist, base) -> None:
     rng = np.random.default_rng(5)
     evening = normal_day(rng, sleep_hh=48)
