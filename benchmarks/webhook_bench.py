@@ -216,13 +216,14 @@ def wait_handled(db_url: str, timeout: float = 180.0) -> None:
     engine.dispose()
 
 
-def stored(db_url: str) -> dict[str, datetime]:
-    """webhookEventId → received_at (UTC) of every stored event."""
+def stored(db_url: str) -> tuple[dict[str, datetime], dict[str, int]]:
+    """webhookEventId → received_at (UTC) of every stored event, and how many are in each state."""
     engine = create_engine(db_url)
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT webhook_event_id, received_at FROM webhook_event")).all()
+        states = dict(conn.execute(text("SELECT state, count(*) FROM webhook_event GROUP BY state")).all())
     engine.dispose()
-    return {eid: _utc(at) for eid, at in rows}
+    return {eid: _utc(at) for eid, at in rows}, states
 
 
 def _utc(value: object) -> datetime:
@@ -302,7 +303,7 @@ def main() -> int:
     fake.stdin.close()
     calls = json.loads(fake.stdout.readline() or "[]")
     fake.wait(timeout=30)
-    at = stored(db_url)
+    at, states = stored(db_url)
     drop()
 
     how = "inline (web handles, 4 threads/process)" if args.inline else (
@@ -323,7 +324,7 @@ def main() -> int:
                 if tokens[i] in replied and ids[i] in at]
         if lags:
             report(f"handling, {name}: stored->reply", lags, f"{len(lags)} of {len(part)} replied")
-    print(f"  replies/pushes the bot sent to the fake LINE: {len(calls)}")
+    print(f"  replies/pushes the bot sent to the fake LINE: {len(calls)}; stored events by state: {states}")
     print(f"  CPU during the sustained run ({wall:.1f} s, {os.cpu_count()} cpus; wrk's run lasts its full -d): "
           + ", ".join(f"{kind} {cpu_after[kind] - cpu_before[kind]:.2f} s" for kind in cpu_after))
     return 0 if burst_p95 < 100 and sustained_p95 < 100 else 1

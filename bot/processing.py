@@ -18,7 +18,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
@@ -192,8 +192,11 @@ def _next(source_key: str) -> int | None:
 
 # Intake first: while /callback requests are being answered, handlers step aside for a
 # moment (LINE's 2-second limit is hard; a reply a fraction of a second later is not).
+# In a web process the sign is a request in hand; the ``mimamori webhooks`` process sets
+# ``intake_busy`` to a probe of how fast events are being stored (bot.handler_process).
 _intake = 0
 YIELD_STEP, YIELD_MAX = 0.005, 0.25
+intake_busy: Callable[[], bool] | None = None
 
 
 @contextmanager
@@ -211,7 +214,7 @@ def intake() -> Iterator[None]:
 
 def _step_aside() -> None:
     waited = 0.0
-    while _intake and waited < YIELD_MAX:
+    while (_intake or (intake_busy is not None and intake_busy())) and waited < YIELD_MAX:
         time.sleep(YIELD_STEP)
         waited += YIELD_STEP
 

@@ -23,7 +23,9 @@ many at once):
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
+import time
 from functools import cache
 from typing import Any
 
@@ -33,7 +35,7 @@ from linebot.v3.webhook import SignatureValidator
 
 from bot import processing
 from core import clock
-from core.db import get_engine
+from core.db import BUSY_TIMEOUT_MS, get_engine
 from core.enums import WebhookState
 from core.models import WebhookEvent
 from core.settings import Settings, get_settings
@@ -132,19 +134,39 @@ def store(events: list[dict[str, Any]]) -> set[str]:
             finally:
                 conn.driver_connection.autocommit = False
         with _sqlite_writer:
-            cur = conn.cursor()
-            try:
-                cur.execute(_insert_sql(dialect, len(rows)), params)
-                keys = {key for (key,) in cur.fetchall()}
-            finally:
-                cur.close()
-            conn.commit()
-            return keys
+            return _sqlite_insert(conn, _insert_sql(dialect, len(rows)), params)
     finally:
         conn.close()  # back to the pool (rolled back there if anything above failed)
 
 
 _sqlite_writer = threading.Lock()
+SQLITE_RETRY, SQLITE_PATIENCE = 0.0005, 30.0  # seconds
+
+
+def _sqlite_insert(conn: Any, sql: str, params: list[Any]) -> set[str]:
+    """Insert and commit, retrying every half millisecond while another process writes.
+
+    SQLite's own busy wait sleeps 1, 2, 5, 10, 15 ms... between tries, and the handler
+    process writes after every event; so this one connection asks SQLite not to wait and
+    tries again itself, for as long as the busy timeout would have (then raises)."""
+    deadline = time.monotonic() + SQLITE_PATIENCE
+    cur = conn.cursor()
+    try:
+        cur.execute("PRAGMA busy_timeout=0")
+        while True:
+            try:
+                cur.execute(sql, params)
+                keys = {key for (key,) in cur.fetchall()}
+                conn.commit()
+                return keys
+            except sqlite3.OperationalError as exc:
+                conn.rollback()
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(SQLITE_RETRY)
+    finally:
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.close()
 
 
 def register_webhook(app: Flask) -> None:

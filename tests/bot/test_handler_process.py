@@ -63,3 +63,20 @@ def test_on_sqlite_a_second_handler_stands_by(tmp_path: Path) -> None:
     with handler_process.sole_handler(engine, threading.Event()) as again:
         assert again  # released when the first stopped
     engine.dispose()
+
+
+def test_the_intake_probe_says_busy_only_while_events_pour_in(chat: Any, settings: Any, engine: Any) -> None:
+    settings.webhook_workers = 0
+    probe = handler_process.IntakeProbe(engine)
+
+    def recheck() -> bool:
+        probe.checked -= 1.0  # as if the window had passed
+        return probe()
+
+    assert probe() is False  # the first look only sets the baseline
+    chat.text("ヘルプ")
+    assert recheck() is False  # one event is a conversation, not a burst
+    for _ in range(handler_process.BUSY_EVENTS):
+        chat.text("ヘルプ")
+    assert recheck() is True
+    assert recheck() is False  # nothing new since
