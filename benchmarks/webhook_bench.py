@@ -8,7 +8,8 @@ What runs: the Procfile's ``web`` line (gunicorn gthread, 2 workers x 16 threads
 webhooks``: handles the stored events), read from the Procfile itself, on a fresh
 database — SQLite in a temp folder, or, if DATABASE_URL names a PostgreSQL server, a
 new database created there and dropped afterwards — with LINE pointed at a fake LINE
-API in its own process. ``--inline`` runs the old way instead (web handles its own
+API in its own process at nice 10 (it stands in for LINE's servers, which are not on
+this machine in production; it still shares the 2 CPUs). ``--inline`` runs the old way instead (web handles its own
 events in 4 threads per process, no ``webhooks``); ``--store-only`` runs web alone.
 
 Load: text messages from 200 users, each body pre-generated and signed before the
@@ -33,7 +34,11 @@ before its 200 goes out) to the bot's reply reaching the fake LINE, p50/p95/p99,
 bursts and for the sustained phase (an overload: handling then falls behind and catches
 up afterwards, which is what the number shows).
 
+Also printed: stored events by state (all should be ``processed``: each handled once)
+and the CPU each kind of process used during the sustained run.
+
 Prints p50/p95/p99 and exits 1 if the p95 of bursts or sustained is >= 100 ms.
+Results: benchmarks/results/webhook.txt.
 """
 
 from __future__ import annotations
