@@ -4,11 +4,16 @@ Every call has a timeout. Replies use the reply token first and fall back to a p
 (reply tokens expire, and a slow or retried event may have lost its token).
 line-bot-sdk's messaging package (hundreds of models, seconds to import on a busy
 machine) is imported on first use, so web workers start answering at once.
+
+One ``ApiClient`` per process and API address is kept and shared by threads (its urllib3
+pool is thread-safe): a new client per message built a configuration and opened a new
+connection (a TLS handshake, with the real LINE) for every reply.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -30,10 +35,8 @@ class LineClient:
         self.timeout = min(self.settings.http_timeout_seconds, TIMEOUT_CAP)
 
     def _api(self, data: bool = False) -> ApiClient:
-        from linebot.v3.messaging import ApiClient, Configuration
-
         host = self.settings.line_data_api_url if data else self.settings.line_api_url
-        return ApiClient(Configuration(host=host, access_token=self.settings.line_access_token))
+        return shared_client(host, self.settings.line_access_token)
 
     @staticmethod
     def _messages(messages: list[dict[str, Any]]) -> list[Message]:
@@ -44,21 +47,19 @@ class LineClient:
     def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> None:
         from linebot.v3.messaging import MessagingApi, ReplyMessageRequest
 
-        with self._api() as client:
-            MessagingApi(client).reply_message(
-                ReplyMessageRequest(reply_token=reply_token, messages=self._messages(messages)),
-                _request_timeout=self.timeout,
-            )
+        MessagingApi(self._api()).reply_message(
+            ReplyMessageRequest(reply_token=reply_token, messages=self._messages(messages)),
+            _request_timeout=self.timeout,
+        )
 
     def push(self, to: str, messages: list[dict[str, Any]], retry_key: str | None = None) -> None:
         from linebot.v3.messaging import MessagingApi, PushMessageRequest
 
-        with self._api() as client:
-            MessagingApi(client).push_message(
-                PushMessageRequest(to=to, messages=self._messages(messages)),
-                x_line_retry_key=retry_key or str(uuid.uuid4()),
-                _request_timeout=self.timeout,
-            )
+        MessagingApi(self._api()).push_message(
+            PushMessageRequest(to=to, messages=self._messages(messages)),
+            x_line_retry_key=retry_key or str(uuid.uuid4()),
+            _request_timeout=self.timeout,
+        )
 
     def send(self, to: str, reply_token: str | None, messages: list[dict[str, Any]]) -> str:
         """Reply if we can, else push; returns how it went out ('reply', 'push' or 'failed')."""
@@ -88,8 +89,7 @@ class LineClient:
         from linebot.v3.messaging import MessagingApi
 
         try:
-            with self._api() as client:
-                prof = MessagingApi(client).get_profile(user_id, _request_timeout=self.timeout)
+            prof = MessagingApi(self._api()).get_profile(user_id, _request_timeout=self.timeout)
             return prof.display_name, prof.language
         except Exception as exc:
             log.info("profile lookup failed: %s", type(exc).__name__)
@@ -104,3 +104,18 @@ class LineClient:
         from linebot.v3.messaging import MessagingApi
 
         return MessagingApi(self._api())
+
+
+_clients: dict[tuple[str, str | None], ApiClient] = {}
+_clients_guard = threading.Lock()
+
+
+def shared_client(host: str, token: str | None) -> ApiClient:
+    """This process's client for one API address and token (made on first use, kept)."""
+    from linebot.v3.messaging import ApiClient, Configuration
+
+    with _clients_guard:
+        client = _clients.get((host, token))
+        if client is None:
+            client = _clients[(host, token)] = ApiClient(Configuration(host=host, access_token=token))
+        return client

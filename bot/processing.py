@@ -1,12 +1,15 @@
 """Handle stored webhook events: each exactly once, one chat's events in order.
 
-The webhook stores events and answers at once; a small pool of background threads in
-each process then drains the sources it touched (request threads never wait on LINE).
-Draining a source holds a per-source lock — a thread lock
-in this process and, on PostgreSQL, an advisory lock across gunicorn processes — and
-handles that source's RECEIVED events oldest first, each in its own transaction. Replies
-are sent after the commit. :func:`drain_stale` picks up anything a crash left behind
-(each web process runs it now and then, triggered by traffic).
+The webhook stores events and answers at once. Then either a small pool of background
+threads in the same process drains the chats it touched (``WEBHOOK_WORKERS`` > 0, as in
+``mimamori serve``: request threads never wait on LINE), or the ``mimamori webhooks``
+process polls for waiting chats and drains them (:mod:`bot.handler_process`; the
+Procfile's web runs with ``WEBHOOK_WORKERS=0`` so intake never shares its CPU or GIL
+with handling). Draining a chat holds a per-chat lock — a thread lock in this process
+and, on PostgreSQL, an advisory lock across processes — and handles that chat's RECEIVED
+events oldest first, each in its own transaction. Replies are sent after the commit.
+:func:`drain_stale` picks up anything a crash left behind (each web process with
+handling threads runs it now and then, triggered by traffic).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
@@ -44,6 +47,7 @@ SWEEP_EVERY = 60.0  # seconds: how often a busy web process also looks for event
 _executor: ThreadPoolExecutor | None = None
 _last_sweep = 0.0
 _queued: set[str] = set()
+_busy: set[str] = set()  # chats being drained right now (the poller leaves them alone)
 _inflight = 0
 _state = threading.Condition()
 
@@ -71,6 +75,31 @@ def schedule(source_keys: set[str]) -> None:
         _pool(workers).submit(_run, key)
 
 
+def pending_chats(limit: int = 500) -> list[str]:
+    """Chats with events waiting to be handled, the longest-waiting first."""
+    with session_scope() as s:
+        return list(s.scalars(
+            select(WebhookEvent.source_key).where(WebhookEvent.state == WebhookState.RECEIVED)
+            .group_by(WebhookEvent.source_key).order_by(func.min(WebhookEvent.id)).limit(limit)
+        ))
+
+
+def submit_waiting(source_keys: list[str], workers: int) -> int:
+    """The poller's path: drain each chat that is neither queued nor being drained already
+    (an event that lands just as its chat's drain ends is found by the next poll)."""
+    submitted = 0
+    global _inflight
+    for key in source_keys:
+        with _state:
+            if key in _queued or key in _busy:
+                continue
+            _queued.add(key)
+            _inflight += 1
+        _pool(workers).submit(_run, key)
+        submitted += 1
+    return submitted
+
+
 def _pool(workers: int) -> ThreadPoolExecutor:
     global _executor
     with _state:
@@ -95,12 +124,14 @@ def _run(key: str) -> None:
     global _inflight
     with _state:
         _queued.discard(key)
+        _busy.add(key)
     try:
         drain(key)
     except Exception:
         log.exception("draining a chat failed; the stale sweep will retry")
     finally:
         with _state:
+            _busy.discard(key)
             _inflight -= 1
             _state.notify_all()
 
@@ -132,11 +163,19 @@ def source_lock(source_key: str) -> Iterator[None]:
 
 
 def source_of(raw: dict) -> tuple[str, str | None, bool]:
-    """(chat id, user id, is group) of a raw event."""
-    src = raw.get("source") or {}
+    """(chat id, user id, is group) of a raw event (any shape: intake stores events unparsed)."""
+    src = raw.get("source")
+    if not isinstance(src, dict):
+        src = {}
     user = src.get("userId") if isinstance(src.get("userId"), str) else None
     chat = src.get("groupId") or src.get("roomId") or user
     return (str(chat) if chat else "-"), user, bool(src.get("groupId") or src.get("roomId"))
+
+
+def _timestamp(body: object) -> float:
+    """An event's LINE timestamp for ordering; 0 for anything that is not a number."""
+    value = body.get("timestamp") if isinstance(body, dict) else None
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
 def _next(source_key: str) -> int | None:
@@ -148,13 +187,16 @@ def _next(source_key: str) -> int | None:
         ).all()
     if not rows:
         return None
-    return min(rows, key=lambda r: (r.body.get("timestamp", 0) if isinstance(r.body, dict) else 0, r.id)).id
+    return min(rows, key=lambda r: (_timestamp(r.body), r.id)).id
 
 
 # Intake first: while /callback requests are being answered, handlers step aside for a
 # moment (LINE's 2-second limit is hard; a reply a fraction of a second later is not).
+# In a web process the sign is a request in hand; the ``mimamori webhooks`` process sets
+# ``intake_busy`` to a probe of how fast events are being stored (bot.handler_process).
 _intake = 0
 YIELD_STEP, YIELD_MAX = 0.005, 0.25
+intake_busy: Callable[[], bool] | None = None
 
 
 @contextmanager
@@ -172,7 +214,7 @@ def intake() -> Iterator[None]:
 
 def _step_aside() -> None:
     waited = 0.0
-    while _intake and waited < YIELD_MAX:
+    while (_intake or (intake_busy is not None and intake_busy())) and waited < YIELD_MAX:
         time.sleep(YIELD_STEP)
         waited += YIELD_STEP
 
@@ -197,6 +239,16 @@ def _flooding(session, row: WebhookEvent) -> int:
     ) or 0
 
 
+def _parsed(raw: dict) -> Event | None:
+    """line-bot-sdk's model of a stored event, or None if the SDK cannot read it."""
+    try:
+        event = Event.from_dict(raw)
+    except Exception:  # pydantic's ValidationError, or whatever odd JSON makes the SDK trip on
+        log.info("webhook event not readable by line-bot-sdk: type %.32r", raw.get("type"))
+        return None
+    return event if isinstance(event, Event) else None
+
+
 def process_one(event_id: int) -> None:
     outgoing: tuple[str, str | None, list[dict]] | None = None
     try:
@@ -206,7 +258,10 @@ def process_one(event_id: int) -> None:
                 return
             raw = row.body
             chat, user, group = source_of(raw)
-            event = Event.from_dict(raw)
+            event = _parsed(raw)
+            if event is None:  # signed by LINE but not a shape the SDK knows: never acted on
+                row.state, row.error, row.processed_at = WebhookState.SKIPPED, "unparseable", clock.now()
+                return
             ctx = Ctx(s, event, raw, chat, user, group, getattr(event, "reply_token", None))
             if not group:
                 _ = ctx.watcher  # speak the user's language from the first word

@@ -57,6 +57,7 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
+BUSY_TIMEOUT_MS = 30_000  # how long a SQLite writer waits for another's lock
 _engine: Engine | None = None
 _factory: sessionmaker[Session] | None = None
 
@@ -75,7 +76,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
@@ -85,8 +86,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # (18 kB of JSON each), 6x faster than the standard library.
     kwargs.setdefault("json_deserializer", orjson.loads)
     if "poolclass" not in kwargs:
-        kwargs.setdefault("pool_size", 10)
-        kwargs.setdefault("max_overflow", 20)
+        # Kept connections cover a web process's 16 request threads: past pool_size a returned
+        # connection is closed, and each new one forks a PostgreSQL backend (ms of CPU on a busy box).
+        kwargs.setdefault("pool_size", 20)
+        kwargs.setdefault("max_overflow", 10)
     return create_engine(url, **kwargs)
 
 

@@ -100,3 +100,4 @@ class WebhookState(StrEnum):
     RECEIVED = "received"
     PROCESSED = "processed"
     FAILED = "failed"
+    SKIPPED = "skipped"  # signed, but not an event line-bot-sdk can read: stored, never acted on

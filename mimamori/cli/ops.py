@@ -1,4 +1,4 @@
-"""Process and operator commands: ``mimamori scheduler``, ``worker`` and ``status``."""
+"""Process and operator commands: ``mimamori scheduler``, ``worker``, ``webhooks`` and ``status``."""
 
 from __future__ import annotations
 
@@ -46,6 +46,20 @@ def register(cli: click.Group) -> None:
         settings = get_settings()
         configure_from_settings(settings)
         run_worker(settings)
+
+    @cli.command()
+    @click.option("--threads", type=click.IntRange(min=1, max=64), default=4, show_default=True,
+                  help="chats handled at once")
+    @click.option("--poll-seconds", type=click.FloatRange(min=0.01, max=10), default=0.05, show_default=True,
+                  help="how often to look for stored events")
+    def webhooks(threads: int, poll_seconds: float) -> None:
+        """Handle stored LINE webhook events (the web processes run with WEBHOOK_WORKERS=0 and only store)."""
+        from bot.handler_process import main as run_webhooks
+        from core.logging import configure_from_settings
+
+        settings = get_settings()
+        configure_from_settings(settings)
+        run_webhooks(settings, threads, poll_seconds)
 
     @cli.command()
     @click.option("--json", "as_json", is_flag=True, help="print one JSON object instead of text")

@@ -60,10 +60,40 @@ def test_oversized_body_is_refused(chat) -> None:
     assert counts()["WebhookEvent"] == 0
 
 
-def test_event_missing_a_required_field_is_not_acted_on(chat) -> None:
+def test_event_missing_a_required_field_is_stored_marked_and_not_acted_on(chat) -> None:
     body = chat.event("message__text")
-    del body["events"][0]["message"]["quoteToken"]  # line-bot-sdk makes this an UnknownEvent
+    del body["events"][0]["message"]["quoteToken"]  # line-bot-sdk cannot read this event
     assert chat.post(body).status_code == 200
+    assert stored_states() == [("skipped", "unparseable")]
+    assert counts()["Watcher"] == 0 and chat.all_messages() == []
+
+
+def stored_states() -> list[tuple[str, str | None]]:
+    with session_scope() as s:
+        return [(r.state.value, r.error) for r in s.scalars(select(WebhookEvent).order_by(WebhookEvent.id))]
+
+
+def test_signed_events_of_odd_shapes_are_skipped_and_the_chat_goes_on_in_order(chat) -> None:
+    odd = []
+    for field, value in (("source", ["U1"]), ("timestamp", "soon"), ("type", {"not": "a type"}),
+                         ("message", None), ("replyToken", 12)):
+        body = chat.event("message__text")
+        body["events"][0][field] = value
+        odd.append(body["events"][0])
+    first, second = chat.event("message__text"), chat.event("message__text")
+    first["events"][0]["message"]["text"] = "登録"
+    second["events"][0]["message"]["text"] = "キャンセル"
+    body = {"destination": first["destination"], "events": [*odd, second["events"][0], first["events"][0]]}
+    assert chat.post(body).status_code == 200
+    states = stored_states()
+    assert states.count(("skipped", "unparseable")) == 5 and states.count(("processed", None)) == 2
+    said = chat.new_texts()
+    assert said.index("見守るお宅を登録します") < said.index("中止しました")
+
+
+def test_a_signed_body_that_is_not_a_list_of_event_objects_is_400(chat) -> None:
+    for body in ({"destination": "U1", "events": [1]}, {"destination": "U1", "events": {}}, [], {"events": None}):
+        assert chat.post(json.dumps(body).encode()).status_code == 400
     assert counts()["WebhookEvent"] == 0
 
 
