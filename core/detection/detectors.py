@@ -56,13 +56,15 @@ EARLY_MORNING_HH = 8  # 04:00: use after this counts as having got up
 
 
 def _threshold(
-    ctx: Context, usual: np.ndarray, floor: float, factor: float | None = None, margin: float | None = None
+    ctx: Context, usual: np.ndarray, floor: float, raise_by: float, factor: float | None = None,
+    margin: float | None = None,
 ) -> np.ndarray:
-    """Above the floor, and above how high this score gets on this home's normal days now."""
+    """Above the floor, and above how high this score gets on this home's normal days now,
+    moved by how clearly the home shows its rhythm (:meth:`Context.rhythm_scale`)."""
     at_now = usual[np.arange(ctx.rows), ctx.halfhour[:, -1]]
     factor = ctx.sens.usual_factor if factor is None else factor
     margin = ctx.sens.usual_margin if margin is None else margin
-    return np.maximum(floor, at_now * factor + margin)
+    return np.maximum(floor, at_now * factor + margin) * ctx.rhythm_scale(raise_by)
 
 
 def _quiet_common(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -75,7 +77,7 @@ def _quiet_common(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def inactivity(ctx: Context) -> Finding:
     """The home has looked like its own nights for longer than its normal day allows."""
     score, last_active, since = _quiet_common(ctx)
-    threshold = _threshold(ctx, ctx.base.quiet_usual, ctx.sens.inactivity)
+    threshold = _threshold(ctx, ctx.base.quiet_usual, ctx.sens.inactivity, ctx.sens.strong_rhythm_raise)
     quiet_slots = ctx.inp.last_slot - np.maximum(ctx.last_active_slot, ctx.first_slot - 1)
     usual_run = ctx.base.quiet_run[np.arange(ctx.rows), ctx.halfhour[:, -1]]
     long_enough = quiet_slots >= np.maximum(usual_run * ctx.sens.quiet_run_factor, ctx.sens.min_quiet_slots)
@@ -100,8 +102,9 @@ def no_wake(ctx: Context) -> Finding:
     seen = (ctx.active & in_window).any(axis=1)
     present_share = (ctx.present & in_window).sum(axis=1) / np.maximum(in_window.sum(axis=1), 1)
     score, last_active, since = _quiet_common(ctx)
-    usual = _threshold(ctx, ctx.base.quiet_usual, ctx.sens.inactivity)
-    threshold = np.maximum(ctx.sens.no_wake, ctx.sens.no_wake_share * usual)
+    usual = _threshold(ctx, ctx.base.quiet_usual, ctx.sens.inactivity, ctx.sens.strong_rhythm_raise)
+    own = ctx.sens.no_wake * np.maximum(1.0, ctx.rhythm_scale(ctx.sens.strong_rhythm_raise_no_wake))
+    threshold = np.maximum(own, ctx.sens.no_wake_share * usual)
     fired = (
         ~np.isnan(wake) & (hh_now + 1 >= due) & (hh_now < due + 12) & (start_col >= 0)
         & ~seen & (present_share >= 0.75) & (score >= threshold)
@@ -118,7 +121,8 @@ def flat_usage(ctx: Context) -> Finding:
     score_all, level, ups = ctx.flat_series
     score = score_all[:, -1]
     start = ctx.last_col_since(~sustained(ups))
-    threshold = _threshold(ctx, ctx.base.flat_usual, ctx.sens.flat, ctx.sens.flat_usual_factor, ctx.sens.flat_margin)
+    threshold = _threshold(ctx, ctx.base.flat_usual, ctx.sens.flat, ctx.sens.strong_rhythm_raise_flat,
+                           ctx.sens.flat_usual_factor, ctx.sens.flat_margin)
     elevated = level[:, -1] > ctx.base.base_load + ctx.sens.flat_min_kwh
     fired = (score >= threshold) & elevated
     episode = np.where(start > 0, ctx.first_slot + start - 1, UNKNOWN)  # no ups in the window: began before it

@@ -38,6 +38,15 @@ class Sensitivity:
     gap_slots: int = 6  # 3 h of missing readings
     night_slots_after_sleep: int = 4
     watchable_min: float = 0.35
+    # How clearly a home shows its rhythm (watchability) moves its bar: at ``rhythm_pivot`` the
+    # thresholds are as above; towards 1.0 they rise by up to these shares (its quiet is
+    # unmistakable, so a higher bar costs little time and saves false alarms); towards
+    # ``watchable_min`` they fall by up to ``weak_rhythm_lower`` (or it would hardly be watched).
+    rhythm_pivot: float = 0.6
+    strong_rhythm_raise: float = 2.0
+    strong_rhythm_raise_flat: float = 0.4
+    strong_rhythm_raise_no_wake: float = 1.0
+    weak_rhythm_lower: float = 0.4
 
 
 @dataclass
@@ -143,6 +152,13 @@ class Context:
     def sleep_hh(self) -> np.ndarray:
         learned = self.base.sleep_hh[np.arange(self.rows), self.today_type]
         return np.where(np.isnan(self.inp.set_sleep_hh), learned, self.inp.set_sleep_hh)
+
+    def rhythm_scale(self, raise_by: float) -> np.ndarray:
+        """Factor on a threshold from the home's watchability (see Sensitivity)."""
+        s, w = self.sens, self.base.watchability
+        up = np.clip((w - s.rhythm_pivot) / (1.0 - s.rhythm_pivot), 0.0, 1.0)
+        down = np.clip((s.rhythm_pivot - w) / (s.rhythm_pivot - s.watchable_min), 0.0, 1.0)
+        return 1.0 + raise_by * up - s.weak_rhythm_lower * down
 
     @property
     def watchable(self) -> np.ndarray:
