@@ -146,3 +146,16 @@ def test_many_homes_are_evaluated_at_once_and_independently(hist, base) -> None:
     both = np.stack([quiet, normal])
     ev = evaluate(window_input(both, base.take(np.array([0, 0]))))
     assert ev.findings[K.INACTIVITY].fired.tolist() == [True, False]
+
+
+def test_a_clearer_rhythm_asks_for_more_evidence_and_a_weak_one_for_less(hist, base) -> None:
+    from dataclasses import replace
+
+    from core.detection.engine import Context
+
+    quiet_noon = _series(hist, _day_until(24, "quiet"))
+    scales = {}
+    for w in (0.35, 0.6, 1.0):
+        ctx = Context(window_input(quiet_noon, replace(base, watchability=np.array([w], np.float32))))
+        scales[w] = float(ctx.rhythm_scale(ctx.sens.strong_rhythm_raise)[0])
+    assert scales[0.35] < scales[0.6] == 1.0 < scales[1.0]
