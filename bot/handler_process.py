@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import signal
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine, func, select
 
@@ -37,6 +35,7 @@ from core.db import init_db, is_postgres
 from core.logging import log_event
 from core.models import WebhookEvent
 from core.settings import Settings
+from core.shutdown import stop_on_signals
 
 log = logging.getLogger(__name__)
 STANDBY_RETRY_SECONDS = 2.0
@@ -123,11 +122,5 @@ def run_handler(settings: Settings, threads: int, poll_seconds: float, stop: thr
 def main(settings: Settings, threads: int, poll_seconds: float) -> None:
     """Run until SIGTERM or SIGINT."""
     stop = threading.Event()
-
-    def _stop(signum: int, _frame: Any) -> None:
-        log_event(log, "webhooks.signal", signal=signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    stop_on_signals("webhooks", stop.set, log)
     run_handler(settings, threads, poll_seconds, stop)

@@ -18,7 +18,6 @@ so a clock that was down for three hours runs the meter cycle once, then at :05/
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -40,6 +39,7 @@ from core.leader import LeaderLock, identity
 from core.logging import log_event
 from core.models import JobState
 from core.settings import Settings
+from core.shutdown import stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -195,11 +195,5 @@ def start_in_process(settings: Settings) -> SchedulerService:
 def run_forever(settings: Settings) -> None:
     """The ``clock`` process: lead or stand by until SIGTERM/SIGINT, then stop cleanly."""
     service = SchedulerService(settings)
-
-    def _stop(signum: int, _frame: Any) -> None:
-        log_event(log, "scheduler.signal", signal=signal.Signals(signum).name)
-        service.stop()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    stop_on_signals("scheduler", service.stop, log)
     service.run()

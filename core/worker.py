@@ -12,15 +12,14 @@ does the timed jobs (it would otherwise tick too, which is safe but redundant).
 from __future__ import annotations
 
 import logging
-import signal
 import threading
-from typing import Any
 
 from core.db import init_db
 from core.jobs import WORKER_JOBS, JobSpec, run_job
 from core.leader import identity
 from core.logging import log_event
 from core.settings import Settings
+from core.shutdown import stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +64,7 @@ class Worker:
 def run_worker(settings: Settings) -> None:
     """Run the loops until SIGTERM or SIGINT."""
     worker = Worker(settings)
-
-    def _stop(signum: int, _frame: Any) -> None:
-        log_event(log, "worker.signal", signal=signal.Signals(signum).name)
-        worker.stop()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    stop_on_signals("worker", worker.stop, log)
     worker.start()
     while not worker.stop_event.wait(1.0):
         pass
