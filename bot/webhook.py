@@ -26,12 +26,14 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 import orjson
 from flask import Flask, Response, request
 from linebot.v3.webhook import SignatureValidator
+from sqlalchemy.engine import Dialect
 
 from bot import processing
 from core import clock
@@ -91,12 +93,18 @@ def _insert_sql(dialect: str, n: int) -> str:
             "ON CONFLICT (webhook_event_id) DO NOTHING RETURNING source_key")
 
 
-def rows_of(events: list[dict[str, Any]], dialect: str) -> list[tuple[Any, ...]]:
+@cache
+def _received_at_bind(dialect: Dialect) -> Callable[[Any], Any]:
+    """The column type's own conversion (``UTCDateTime`` and the dialect's), for the raw INSERT."""
+    column_type = WebhookEvent.__table__.c.received_at.type.dialect_impl(dialect)
+    return column_type.bind_processor(dialect) or (lambda value: value)
+
+
+def rows_of(events: list[dict[str, Any]], dialect: Dialect) -> list[tuple[Any, ...]]:
     """The rows to store (events with a webhookEventId, not in standby mode), as the driver
     takes them: body as JSON text, received_at as ``UTCDateTime`` stores it on this dialect."""
     rows = []
-    now = clock.now()
-    received = now if dialect == "postgresql" else now.replace(tzinfo=None).isoformat(" ", "microseconds")
+    received = _received_at_bind(dialect)(clock.now())
     for raw in events:
         event_id = raw.get("webhookEventId")
         if not isinstance(event_id, str) or not 0 < len(event_id) <= MAX_EVENT_ID:
@@ -119,7 +127,7 @@ def store(events: list[dict[str, Any]]) -> set[str]:
     milliseconds, a thread lock hands over at once."""
     engine = get_engine()
     dialect = engine.dialect.name
-    rows = rows_of(events, dialect)
+    rows = rows_of(events, engine.dialect)
     if not rows:
         return set()
     params = [value for row in rows for value in row]
