@@ -26,6 +26,15 @@ def register(chat, name: str = "お父さん", contact: str = "電話") -> None:
     chat.tap("登録する")
 
 
+def register_and_invite(chat) -> tuple[int, str]:
+    """Register a home, then ask for an invite code: (home id, the code the bot gave)."""
+    register(chat)
+    with session_scope() as s:
+        home_id = s.scalar(select(Home.id))
+    chat.postback(f"action=invite&h={home_id}")
+    return home_id, chat.new_texts().split("招待コードは ")[1].split(" ")[0]
+
+
 def test_follow_greets_and_registration_records_home_resident_and_consent(chat, clock) -> None:
     register(chat)
     assert "お父さんのお宅を登録しました" in chat.new_texts()
@@ -186,11 +195,7 @@ def test_status_shows_words_and_the_graph_image(chat, clock) -> None:
 
 
 def test_invite_code_lets_another_child_join_once(chat, chat_factory, clock) -> None:
-    register(chat)
-    with session_scope() as s:
-        home_id = s.scalar(select(Home.id))
-    chat.postback(f"action=invite&h={home_id}")
-    code = chat.new_texts().split("招待コードは ")[1].split(" ")[0]
+    _home_id, code = register_and_invite(chat)
     sister = chat_factory()
     sister.send("follow__new")
     sister.text("キャンセル")

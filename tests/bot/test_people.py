@@ -10,7 +10,7 @@ from sqlalchemy import select
 from core.db import session_scope
 from core.enums import CloseReason, HomeStatus, IncidentKind, IncidentState
 from core.models import AuditLog, ConversationState, Home, HomeWatcher, Incident, OutboxMessage, Resident, Watcher
-from tests.bot.test_conversations import register
+from tests.bot.test_conversations import register, register_and_invite
 
 
 def _incident() -> int:
@@ -81,11 +81,7 @@ def test_email_channel_is_validated(chat, clock) -> None:
 
 
 def test_owner_lists_and_removes_watchers_others_cannot(chat, chat_factory, clock) -> None:
-    register(chat)
-    with session_scope() as s:
-        home_id = s.scalar(select(Home.id))
-    chat.postback(f"action=invite&h={home_id}")
-    code = chat.new_texts().split("招待コードは ")[1].split(" ")[0]
+    home_id, code = register_and_invite(chat)
     sister = chat_factory()
     sister.text(code)
     with session_scope() as s:
@@ -105,11 +101,7 @@ def test_owner_lists_and_removes_watchers_others_cannot(chat, chat_factory, cloc
 
 
 def test_withdrawing_consent_stops_watching_and_tells_the_others(chat, chat_factory, clock) -> None:
-    register(chat)
-    with session_scope() as s:
-        home_id = s.scalar(select(Home.id))
-    chat.postback(f"action=invite&h={home_id}")
-    code = chat.new_texts().split("招待コードは ")[1].split(" ")[0]
+    home_id, code = register_and_invite(chat)
     sister = chat_factory()
     sister.text(code)
     incident_id = _incident()
