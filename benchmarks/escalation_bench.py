@@ -13,11 +13,10 @@ from __future__ import annotations
 import argparse
 import threading
 import time
-import uuid
 from datetime import timedelta
 
-from sqlalchemy import create_engine, event, func, select, text
-from sqlalchemy.engine import make_url
+from scratch_db import scratch_postgres  # benchmarks/scratch_db.py, beside this script
+from sqlalchemy import event, func, select
 
 from core import clock, db, migrate
 from core.enums import Channel, ContactMethod, HomeStatus, IncidentKind, OutboxState
@@ -44,13 +43,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="profile one tick in the main thread")
     args = parser.parse_args()
 
-    base = make_url(args.url)
-    name = f"mimamori_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_postgres(args.url) as url:
         migrate.upgrade(url)
         settings = Settings(database_url=url, public_base_url="http://127.0.0.1:8000")
         use_settings(settings)
@@ -104,11 +97,7 @@ def main() -> None:
               f"{dispatch_statements / n:.1f} (dispatch) — machine-independent")
         print(f"attempts: {attempts}, outbox sent: {sent}, sends: {len(fake.sent)}, duplicates: {dupes}")
         assert attempts == n and sent == n and len(fake.sent) == n and dupes == 0
-    finally:
-        db.get_engine().dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        db.get_engine().dispose()  # (the drop forces off any connection left if this is not reached)
 
 
 if __name__ == "__main__":

@@ -16,11 +16,10 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from scratch_db import scratch_postgres  # benchmarks/scratch_db.py, beside this script
+from sqlalchemy import text
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -96,17 +95,8 @@ def main() -> int:
     if not args.postgres:
         with tempfile.TemporaryDirectory() as folder:
             return 0 if run(f"sqlite:///{folder}/bench.db", args.file) else 1
-    base = make_url(args.postgres)
-    name = f"mimamori_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        return 0 if run(base.set(database=name).render_as_string(hide_password=False), args.file) else 1
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(args.postgres) as url:
+        return 0 if run(url, args.file) else 1
 
 
 if __name__ == "__main__":

@@ -13,13 +13,12 @@ import cProfile
 import pstats
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from scratch_db import scratch_postgres  # benchmarks/scratch_db.py, beside this script
+from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,12 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     from core.detection.synth_bench import sample_baseline_json, sample_window
 
-    name = f"mimamori_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(BASE_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = str(make_url(BASE_URL).set(database=name))
-    try:
+    with scratch_postgres(BASE_URL) as url:
         use_settings(Settings(database_url=url))
         upgrade(url)
         db_module.init_db()
@@ -80,10 +74,7 @@ def main() -> None:
                     profiler.disable()
                     pstats.Stats(profiler).sort_stats("cumtime").print_stats(25)
             print(f"run_detection {label}: {time.perf_counter() - t1:.1f} s, {len(opened)} incidents opened")
-    finally:
-        db_module.get_engine().dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        db_module.get_engine().dispose()  # (the drop forces off any connection left if this is not reached)
 
 
 if __name__ == "__main__":

@@ -15,12 +15,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from scratch_db import scratch_postgres  # benchmarks/scratch_db.py, beside this script
+from sqlalchemy import insert, text
 
 from core import migrate
 from core.db import init_db, make_engine, session_scope
@@ -72,13 +71,7 @@ def main() -> None:
     parser.add_argument("--homes", type=int, default=100_000)
     parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
-    base = make_url(args.url)
-    name = f"mimamori_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_postgres(args.url) as url:
         migrate.upgrade(url)
         now = datetime.now(UTC)
         started = time.perf_counter()
@@ -100,10 +93,6 @@ def main() -> None:
         print(f"/metrics snapshot: {timed(metrics) * 1000:.0f} ms (median of 5)")
         print(f"status snapshot:   {timed(status) * 1000:.0f} ms (median of 5)")
         engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

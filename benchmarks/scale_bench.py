@@ -38,12 +38,12 @@ import resource
 import subprocess
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import create_engine, text
+from scratch_db import scratch_postgres  # benchmarks/scratch_db.py, beside this script
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -256,20 +256,11 @@ def _child(url: str, n: int, templates: int, mode: str, profile: str | None = No
 def measure(base_url: str, n: int, templates: int, profile: str | None = None) -> dict:
     from core.migrate import upgrade
 
-    name = f"mimamori_scale_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(base_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_postgres(base_url, "mimamori_scale") as url:
         upgrade(url)
         seeded = _child(url, n, templates, "seed")
         print(f"{n:>7} homes: seeded in {seeded['seed_seconds']} s ({seeded['readings']:,} readings)", flush=True)
         cycles = _child(url, n, templates, "cycle", profile)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
     return {"homes": n, "seed": seeded, "cycles": cycles}
 
 
