@@ -328,6 +328,9 @@ class OutboxMessage(Base):
     attempt_id: Mapped[int | None] = mapped_column(ForeignKey("escalation_attempt.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=_now)
     sent_at: Mapped[datetime | None]
+    # When the earliest try that may have reached the provider began; None once settled.
+    # A retry looks for its own delivery from here on (core/escalation/dispatcher.py).
+    in_doubt_since: Mapped[datetime | None]
 
 
 class CheckinToken(Base):

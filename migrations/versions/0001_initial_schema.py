@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 01:40:28.668969
+Create Date: 2026-11-30 01:08:13.136871
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def upgrade() -> None:
     sa.Column('source_key', sa.String(length=64), nullable=False),
     sa.Column('event_type', sa.String(length=32), nullable=False),
     sa.Column('body', sa.JSON(), nullable=False),
-    sa.Column('state', sa.Enum('received', 'processed', 'failed', name='webhookstate', native_enum=False, length=32), nullable=False),
+    sa.Column('state', sa.Enum('received', 'processed', 'failed', 'skipped', name='webhookstate', native_enum=False, length=32), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
@@ -323,6 +323,7 @@ def upgrade() -> None:
     sa.Column('attempt_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('in_doubt_since', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['attempt_id'], ['escalation_attempt.id'], name=op.f('fk_outbox_message_attempt_id_escalation_attempt'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['home_id'], ['home.id'], name=op.f('fk_outbox_message_home_id_home'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_outbox_message_incident_id_incident'), ondelete='SET NULL'),
