@@ -176,6 +176,7 @@ class Chaos:
         self.kills: list[tuple[datetime, list[int]]] = []
         self.killed = 0
         self.spawned = 0
+        self.logs: dict[int, Path] = {}
         self.opened: list[tuple[int, str]] = []
 
     # ---- workers ------------------------------------------------------------------
@@ -190,11 +191,17 @@ class Chaos:
     def _spawn(self, env: dict[str, str]) -> subprocess.Popen[bytes]:
         self.cfg.log_dir.mkdir(parents=True, exist_ok=True)
         self.spawned += 1
-        log = open(self.cfg.log_dir / f"worker-{self.spawned:04d}.log", "wb")  # noqa: SIM115 (kept by the child)
-        exe = Path(sys.executable).with_name("mimamori")
-        proc = subprocess.Popen([str(exe), "worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
-        log.close()
+        path = self.cfg.log_dir / f"worker-{self.spawned:04d}.log"
+        with open(path, "wb") as log:  # the child keeps its own descriptor
+            proc = subprocess.Popen([str(Path(sys.executable).with_name("mimamori")), "worker"], env=env,
+                                    stdout=log, stderr=subprocess.STDOUT)
+        self.logs[proc.pid] = path
         return proc
+
+    def _working(self) -> list[subprocess.Popen[bytes]]:
+        """Workers that are up (started their loops): killing one still importing proves nothing.
+        On a busy 2-core machine a worker takes seconds just to start."""
+        return [p for p in self.procs if b"worker.started" in self.logs[p.pid].read_bytes()]
 
     def _held_rows(self, pid: int) -> list[int]:
         with self.admin.connect() as conn:
@@ -255,10 +262,12 @@ class Chaos:
             chaos_until = time.monotonic() + cfg.chaos_seconds
             while time.monotonic() < chaos_until:
                 time.sleep(self.rng.uniform(*cfg.kill_every))
+                if not (working := self._working()):
+                    continue
                 if self.rng.random() < cfg.kill_all_chance:
-                    self._kill(list(self.procs), env)
+                    self._kill(working, env)
                 else:
-                    self._kill([self.rng.choice(self.procs)], env)
+                    self._kill([self.rng.choice(working)], env)
             chaos_end = datetime.now(UTC)
             opener.join()
             drain_until = time.monotonic() + cfg.drain_seconds
