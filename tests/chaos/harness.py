@@ -80,6 +80,7 @@ class Config:
     drain_seconds: float = 60.0
     kill_every: tuple[float, float] = (0.5, 2.0)
     kill_all_chance: float = 0.1
+    busy_bias: float = 0.7  # chance a kill picks a worker holding outbox rows, when one does
     policy: Policy = field(default_factory=lambda: Policy("fast", 2, 0.1, 0.1))
     latency: float = 0.25  # seconds a provider takes to accept a call, SMS or push (kills land mid-send)
     seed: int = 1
@@ -203,15 +204,31 @@ class Chaos:
         On a busy 2-core machine a worker takes seconds just to start."""
         return [p for p in self.procs if b"worker.started" in self.logs[p.pid].read_bytes()]
 
-    def _held_rows(self, pid: int) -> list[int]:
+    def _held(self) -> dict[int, list[int]]:
+        """Outbox rows each worker (by pid) holds right now."""
+        out: dict[int, list[int]] = defaultdict(list)
         with self.admin.connect() as conn:
-            return [int(r) for r in conn.execute(text(
-                "SELECT l.objid::bigint FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            for app, row in conn.execute(text(
+                "SELECT a.application_name, l.objid::bigint FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
                 " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = CAST(:k AS oid)"
-                " AND a.application_name = :app"), {"k": int(ClaimKind.OUTBOX_ROW), "app": f"mimamori-claims:{pid}"})]
+                " AND a.datname = current_database()"), {"k": int(ClaimKind.OUTBOX_ROW)}):
+                out[int(str(app).rpartition(":")[2] or 0)].append(int(row))
+        return out
+
+    def _pick(self, working: list[subprocess.Popen[bytes]]) -> list[subprocess.Popen[bytes]]:
+        """All of them now and then; otherwise, more often than not, one caught in the middle of
+        sending (the moment that used to lose calls), else any."""
+        if self.rng.random() < self.cfg.kill_all_chance:
+            return working
+        held = self._held()
+        busy = [p for p in working if held.get(p.pid)]
+        if busy and self.rng.random() < self.cfg.busy_bias:
+            return [self.rng.choice(busy)]
+        return [self.rng.choice(working)]
 
     def _kill(self, victims: list[subprocess.Popen[bytes]], env: dict[str, str]) -> None:
-        held = [r for p in victims for r in self._held_rows(p.pid)]
+        held_now = self._held()
+        held = [r for p in victims for r in held_now.get(p.pid, [])]
         for p in victims:
             p.send_signal(signal.SIGKILL)
         self.killed += len(victims)
@@ -256,35 +273,46 @@ class Chaos:
             webhook = FakeWebhook()
             env = self._env(line.url, twilio.url)
             self.procs = [self._spawn(env) for _ in range(cfg.workers)]
-            stop = threading.Event()
-            opener = threading.Thread(target=self._open_all, args=(homes, webhook.url, stop), daemon=True)
-            opener.start()
-            chaos_until = time.monotonic() + cfg.chaos_seconds
-            while time.monotonic() < chaos_until:
-                time.sleep(self.rng.uniform(*cfg.kill_every))
-                if not (working := self._working()):
-                    continue
-                if self.rng.random() < cfg.kill_all_chance:
-                    self._kill(working, env)
-                else:
-                    self._kill([self.rng.choice(working)], env)
-            chaos_end = datetime.now(UTC)
-            opener.join()
-            drain_until = time.monotonic() + cfg.drain_seconds
-            while time.monotonic() < drain_until and self._sent() < expected:
-                time.sleep(0.5)
-            for p in self.procs:
-                p.send_signal(signal.SIGTERM)
-            for p in self.procs:
-                try:
-                    p.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            try:
+                chaos_end = self._chaos_and_drain(homes, webhook.url, env, expected)
+            finally:
+                self._stop_workers()
             result = self._result(homes, expected, line, twilio.state, webhook, chaos_end,
                                   time.monotonic() - started)
             webhook.close()
         self.admin.dispose()
         return result
+
+    def _chaos_and_drain(self, homes: list[tuple[int, str]], webhook: str, env: dict[str, str],
+                         expected: int) -> datetime:
+        cfg = self.cfg
+        stop = threading.Event()
+        opener = threading.Thread(target=self._open_all, args=(homes, webhook, stop), daemon=True)
+        opener.start()
+        try:
+            chaos_until = time.monotonic() + cfg.chaos_seconds
+            while time.monotonic() < chaos_until:
+                time.sleep(self.rng.uniform(*cfg.kill_every))
+                if working := self._working():
+                    self._kill(self._pick(working), env)
+            chaos_end = datetime.now(UTC)
+            opener.join()
+        finally:
+            stop.set()
+        drain_until = time.monotonic() + cfg.drain_seconds
+        while time.monotonic() < drain_until and self._sent() < expected:
+            time.sleep(0.5)
+        return chaos_end
+
+    def _stop_workers(self) -> None:
+        for p in self.procs:
+            p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
 
     def _sent(self) -> int:
         with db.session_scope() as s:
