@@ -8,7 +8,7 @@ kills ended), send delay p50/p95 (first delivery minus the row's creation), and 
 take-over time of a killed worker's claimed messages (kill to settled by another worker) —
 with the load average, and appends it to ``--out``.
 
-    .venv/bin/python benchmarks/chaos_bench.py --policy minute --incidents 300 --chaos-seconds 240
+    .venv/bin/python benchmarks/chaos_bench.py --policy minute --incidents 300 --chaos-seconds 300
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ def main() -> None:
     parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--policy", choices=sorted(POLICIES), default="minute")
     parser.add_argument("--incidents", type=int, default=300)
-    parser.add_argument("--workers", type=int, default=5)
-    parser.add_argument("--chaos-seconds", type=float, default=240)
+    parser.add_argument("--workers", type=int, default=6)
+    parser.add_argument("--chaos-seconds", type=float, default=300)
     parser.add_argument("--open-over-seconds", type=float, default=None, help="default: 80%% of the chaos")
     parser.add_argument("--drain-seconds", type=float, default=600)
     parser.add_argument("--seed", type=int, default=1)

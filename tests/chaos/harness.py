@@ -81,6 +81,7 @@ class Config:
     kill_every: tuple[float, float] = (0.5, 2.0)
     kill_all_chance: float = 0.1
     busy_bias: float = 0.7  # chance a kill picks a worker holding outbox rows, when one does
+    min_age: float = 5.0  # a worker is killed only after working this long (starting takes seconds here)
     policy: Policy = field(default_factory=lambda: Policy("fast", 2, 0.1, 0.1))
     latency: float = 0.25  # seconds a provider takes to accept a call, SMS or push (kills land mid-send)
     seed: int = 1
@@ -178,6 +179,7 @@ class Chaos:
         self.killed = 0
         self.spawned = 0
         self.logs: dict[int, Path] = {}
+        self.up_since: dict[int, float] = {}
         self.opened: list[tuple[int, str]] = []
 
     # ---- workers ------------------------------------------------------------------
@@ -200,9 +202,13 @@ class Chaos:
         return proc
 
     def _working(self) -> list[subprocess.Popen[bytes]]:
-        """Workers that are up (started their loops): killing one still importing proves nothing.
-        On a busy 2-core machine a worker takes seconds just to start."""
-        return [p for p in self.procs if b"worker.started" in self.logs[p.pid].read_bytes()]
+        """Workers that have been up (their loops running) for ``min_age``: killing one still
+        importing proves nothing, and on a busy 2-core machine starting takes many seconds."""
+        now = time.monotonic()
+        for p in self.procs:
+            if p.pid not in self.up_since and b"worker.started" in self.logs[p.pid].read_bytes():
+                self.up_since[p.pid] = now
+        return [p for p in self.procs if now - self.up_since.get(p.pid, now) >= self.cfg.min_age]
 
     def _held(self) -> dict[int, list[int]]:
         """Outbox rows each worker (by pid) holds right now."""
