@@ -81,7 +81,7 @@ class Config:
     kill_every: tuple[float, float] = (0.5, 2.0)
     kill_all_chance: float = 0.1
     busy_bias: float = 0.7  # chance a kill picks a worker holding outbox rows, when one does
-    min_age: float = 5.0  # a worker is killed only after working this long (starting takes seconds here)
+    min_age: float = 10.0  # an idle worker is killed only after this long up (starting takes ~15 s here)
     policy: Policy = field(default_factory=lambda: Policy("fast", 2, 0.1, 0.1))
     latency: float = 0.25  # seconds a provider takes to accept a call, SMS or push (kills land mid-send)
     seed: int = 1
@@ -221,15 +221,16 @@ class Chaos:
                 out[int(str(app).rpartition(":")[2] or 0)].append(int(row))
         return out
 
-    def _pick(self, working: list[subprocess.Popen[bytes]]) -> list[subprocess.Popen[bytes]]:
-        """All of them now and then; otherwise, more often than not, one caught in the middle of
-        sending (the moment that used to lose calls), else any."""
-        if self.rng.random() < self.cfg.kill_all_chance:
-            return working
+    def _pick(self) -> list[subprocess.Popen[bytes]]:
+        """More often than not a worker caught holding messages (the moment that used to lose
+        calls), whatever its age; else one (now and then all) that has been up ``min_age``."""
         held = self._held()
-        busy = [p for p in working if held.get(p.pid)]
+        busy = [p for p in self.procs if held.get(p.pid)]
         if busy and self.rng.random() < self.cfg.busy_bias:
             return [self.rng.choice(busy)]
+        working = self._working()
+        if not working or self.rng.random() < self.cfg.kill_all_chance:
+            return working
         return [self.rng.choice(working)]
 
     def _kill(self, victims: list[subprocess.Popen[bytes]], env: dict[str, str]) -> None:
@@ -299,8 +300,8 @@ class Chaos:
             chaos_until = time.monotonic() + cfg.chaos_seconds
             while time.monotonic() < chaos_until:
                 time.sleep(self.rng.uniform(*cfg.kill_every))
-                if working := self._working():
-                    self._kill(self._pick(working), env)
+                if victims := self._pick():
+                    self._kill(victims, env)
             chaos_end = datetime.now(UTC)
             opener.join()
         finally:
