@@ -28,7 +28,7 @@ from core.models import EscalationAttempt, Home, Incident
 from core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-BATCH = 50
+BATCH = 10  # incidents stepped per transaction: a worker killed mid-batch loses little
 RETRY_AFTER_ERROR = timedelta(minutes=1)
 
 
