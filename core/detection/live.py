@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, defer
 from core import audit
 from core.db import id_in, is_postgres
 from core.detection.baseline import LEARNING_DAYS, Baselines, learn
+from core.detection.baseline_pack import pack
 from core.detection.baseline_store import BaselineStore
 from core.detection.book import HomeBook, Raised, group_of, step
 from core.detection.detectors import DETECTORS, evaluate
@@ -230,9 +231,9 @@ def refresh_baselines(session: Session, now: datetime, *, force: bool = False, o
                 or (not only_missing and int(local_day(slot_of(stamps[h.id]))) < today)]
         if not todo:
             continue
-        existing = {  # the old JSON is replaced, never read: not loaded
+        existing = {  # the old baseline is replaced, never read: not loaded
             b.home_id: b for b in session.scalars(
-                select(HomeBaseline).options(defer(HomeBaseline.data)).where(
+                select(HomeBaseline).options(defer(HomeBaseline.packed)).where(
                     id_in(session, HomeBaseline.home_id, [h.id for h in todo])))
         }
         x = _readings(session, [h.id for h in todo], first, last)
@@ -240,13 +241,12 @@ def refresh_baselines(session: Session, now: datetime, *, force: bool = False, o
         for i, home in enumerate(todo):
             row = existing.get(home.id)
             if row is None:
-                row = HomeBaseline(home_id=home.id, computed_at=now, days_used=0, data={})
+                row = HomeBaseline(home_id=home.id, computed_at=now, days_used=0, packed=b"")
                 session.add(row)
             row.computed_at = now
             row.days_used = int(base.days_used[i])
-            row.data = base.to_json(i)
-            # Kept as the next cycle would read it back (same rounding), without parsing JSON text.
-            _BASELINES.put(home.id, now, Baselines.from_json([row.data]), 0)
+            row.packed = pack(base, i)
+            _BASELINES.put(home.id, now, base, i)  # exactly what the packed bytes read back as
             was = home.watchability
             home.watchability = float(base.watchability[i])
             home.watchability_checked_at = now

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 01:40:28.668969
+Create Date: 2026-11-30 01:06:34.391800
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def upgrade() -> None:
     sa.Column('source_key', sa.String(length=64), nullable=False),
     sa.Column('event_type', sa.String(length=32), nullable=False),
     sa.Column('body', sa.JSON(), nullable=False),
-    sa.Column('state', sa.Enum('received', 'processed', 'failed', name='webhookstate', native_enum=False, length=32), nullable=False),
+    sa.Column('state', sa.Enum('received', 'processed', 'failed', 'skipped', name='webhookstate', native_enum=False, length=32), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
@@ -149,7 +149,7 @@ def upgrade() -> None:
     sa.Column('home_id', sa.Integer(), nullable=False),
     sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('days_used', sa.Integer(), nullable=False),
-    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('packed', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['home_id'], ['home.id'], name=op.f('fk_home_baseline_home_id_home'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('home_id', name=op.f('pk_home_baseline'))
     )
