@@ -245,6 +245,32 @@ class HomeBaseline(Base):
     packed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class DetectionChunk(Base):
+    """One slice of a meter cycle's detection (homes ``lo_home_id..hi_home_id``), for any worker.
+
+    The clock writes a cycle's chunks; a worker claims one with ``FOR UPDATE SKIP LOCKED``
+    and evaluates it in the same transaction that sets ``done_at`` (core.detection.chunks),
+    so a chunk's incidents and its "done" commit together, once; a killed worker's
+    transaction rolls back and another worker takes the chunk.
+    """
+
+    __tablename__ = "detection_chunk"
+    __table_args__ = (
+        Index("ix_detection_chunk_todo", "cycle_at", "lo_home_id",
+              sqlite_where=text("done_at IS NULL"), postgresql_where=text("done_at IS NULL")),
+    )
+
+    cycle_at: Mapped[datetime] = mapped_column(primary_key=True)  # the cycle's "now"
+    lo_home_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hi_home_id: Mapped[int] = mapped_column(Integer)
+    homes: Mapped[int] = mapped_column(Integer)  # eligible homes when the cycle was enqueued
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(128))
+    evaluated: Mapped[int | None] = mapped_column(Integer)  # homes evaluated when it ran
+    opened: Mapped[int | None] = mapped_column(Integer)
+    seconds: Mapped[float | None] = mapped_column(Float)
+
+
 class Incident(Base):
     """Something "not like usual" at a home, and how far its escalation has gone."""
 

@@ -34,6 +34,7 @@ class BaselineStore:
         self.rows: dict[int, tuple[datetime, int]] = {}  # home id -> (computed_at, row)
         self.arrays = empty_baselines(1)
         self.used = 1
+        self.warmed = False  # warm() has read every stored row once in this process
 
     def reserve(self, n: int) -> None:
         """Room for ``n`` rows, grown once (a quarter extra), not row by row."""
@@ -76,6 +77,7 @@ class BaselineStore:
                 .order_by(HomeBaseline.home_id).limit(PARSE_BATCH)
             ).all()
             if not batch:
+                self.warmed = True
                 return done
             fresh = [r for r in batch if self.rows.get(r.home_id, (None,))[0] != r.computed_at]
             self.reserve(self.used + len(fresh))

@@ -113,22 +113,40 @@ def _books(session: Session, home_ids: list[int], now: datetime) -> dict[int, tu
     return books
 
 
+def watched_at(now: datetime) -> tuple[Any, ...]:
+    """Which homes a cycle at ``now`` evaluates (shared with core.detection.chunks)."""
+    return (Home.status == HomeStatus.ACTIVE, Home.ready_at.is_not(None), Home.ready_at <= now)
+
+
+def warm_baselines(session: Session) -> int | None:
+    """Read every stored baseline into memory, once per process (a detecting process calls
+    this when it starts); how many were read, or None if that was done already."""
+    return None if _BASELINES.warmed else _BASELINES.warm(session)
+
+
 def run_detection(session: Session, now: datetime, sensitivity: Sensitivity | None = None) -> list[Incident]:
     """Evaluate every ready ACTIVE home at ``now``; open/close incidents; return those opened."""
+    return detect_range(session, now, sensitivity=sensitivity)[1]
+
+
+def detect_range(
+    session: Session, now: datetime, lo: int = 0, hi: int = 2**31 - 1, sensitivity: Sensitivity | None = None
+) -> tuple[int, list[Incident]]:
+    """:func:`run_detection` for homes with ids ``lo..hi`` only (a worker's chunk);
+    returns (homes evaluated, incidents opened)."""
     settings = get_settings()
     sens = sensitivity or Sensitivity(gap_slots=max(1, settings.data_gap_after_minutes // 30))
     last = slot_of(now - timedelta(minutes=settings.reading_delay_minutes)) - 1
     first = last - WINDOW_SLOTS + 1
     homes = session.execute(
         select(Home.id, Home.wake_grace_minutes, Home.over_usage_percent, Home.night_watch_enabled).where(
-            Home.status == HomeStatus.ACTIVE, Home.ready_at.is_not(None), Home.ready_at <= now
+            *watched_at(now), Home.id.between(lo, hi)
         ).order_by(Home.id)
     ).all()
     opened: list[Incident] = []
-    _BASELINES.reserve(len(homes) + 1)
-    for lo in range(0, len(homes), CHUNK_HOMES):
-        opened.extend(_detect_chunk(session, homes[lo : lo + CHUNK_HOMES], now, first, last, sens))
-    return opened
+    for start in range(0, len(homes), CHUNK_HOMES):
+        opened.extend(_detect_chunk(session, homes[start : start + CHUNK_HOMES], now, first, last, sens))
+    return len(homes), opened
 
 
 def _detect_chunk(session: Session, homes: list[Any], now: datetime, first: int, last: int, sens: Sensitivity):
