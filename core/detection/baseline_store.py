@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.db import id_in
+from core.db import id_in, is_postgres
 from core.detection.baseline import Baselines, empty_baselines
 from core.detection.baseline_pack import unpack_many
 from core.models import HomeBaseline
@@ -70,30 +71,43 @@ class BaselineStore:
         self.reserve(self.used + count)
         done = 0
         after = lo - 1
-        while True:  # keyset pages: bounded memory, no server-side cursor needed
-            batch = session.execute(
-                select(HomeBaseline.home_id, HomeBaseline.computed_at, HomeBaseline.packed)
-                .where(HomeBaseline.home_id > after, HomeBaseline.home_id <= hi)
-                .order_by(HomeBaseline.home_id).limit(PARSE_BATCH)
-            ).all()
-            if not batch:
-                self.warmed = True
-                return done
-            fresh = [r for r in batch if self.rows.get(r.home_id, (None,))[0] != r.computed_at]
+        while batch := self._page(session, after, hi):  # keyset pages: bounded memory
+            fresh = [r for r in batch if self.rows.get(r[0], (None,))[0] != r[1]]
             self.reserve(self.used + len(fresh))
             self._load(fresh)
             done += len(batch)
-            after = batch[-1].home_id
+            after = batch[-1][0]
+        self.warmed = True
+        return done
 
-    def _load(self, batch: list) -> None:
+    @staticmethod
+    def _page(session: Session, after: int, hi: int) -> list[Any]:
+        """Up to PARSE_BATCH stored rows (home_id, computed_at, packed) with ids after..hi.
+
+        On PostgreSQL through the driver's binary protocol: bytea comes as bytes, not as hex
+        text to decode (a third of the client's CPU at 100,000 homes)."""
+        if is_postgres(session):
+            driver: Any = session.connection().connection.driver_connection
+            with driver.cursor(binary=True) as cursor:
+                cursor.execute(
+                    "SELECT home_id, computed_at, packed FROM home_baseline WHERE home_id > %s AND home_id <= %s "
+                    "ORDER BY home_id LIMIT %s", (after, hi, PARSE_BATCH))
+                return cursor.fetchall()
+        return list(session.execute(
+            select(HomeBaseline.home_id, HomeBaseline.computed_at, HomeBaseline.packed)
+            .where(HomeBaseline.home_id > after, HomeBaseline.home_id <= hi)
+            .order_by(HomeBaseline.home_id).limit(PARSE_BATCH)
+        ).all())
+
+    def _load(self, batch: list[Any]) -> None:
         """Put stored rows (home_id, computed_at, packed) into the arrays."""
         if not batch:
             return
-        parsed = unpack_many([r.packed for r in batch])
+        parsed = unpack_many([r[2] for r in batch])
         targets = []
-        for r in batch:
-            row = self.rows[r.home_id][1] if r.home_id in self.rows else self._new_row()
-            self.rows[r.home_id] = (r.computed_at, row)
+        for home_id, computed_at, _ in batch:
+            row = self.rows[home_id][1] if home_id in self.rows else self._new_row()
+            self.rows[home_id] = (computed_at, row)
             targets.append(row)
         for f in fields(Baselines):
             getattr(self.arrays, f.name)[targets] = getattr(parsed, f.name)
