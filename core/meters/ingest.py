@@ -264,9 +264,11 @@ def _merge_sqlite(
     revised: a conflict whose value is unchanged writes nothing), and since meter_reading is
     a rowid table that gets ``max(rowid) + 1`` for each new row while this transaction holds
     the write lock, the growth of ``max(rowid)`` is exactly the rows inserted."""
-    to_db = _time_text(conn)
-    stamp, revised_q = to_db(now), ReadingQuality.REVISED.value
-    rows = [(home_id, to_db(start), kwh, quality, stamp, revised_q)
+    bind = MeterReading.__table__.c.interval_start.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    assert bind is not None  # the exact text SQLAlchemy stores for a datetime, so keys compare equal
+    texts = {start: bind(start) for start in {key[1] for key in batch}}  # each half-hour once, not per meter
+    stamp, revised_q = bind(now), ReadingQuality.REVISED.value
+    rows = [(home_id, texts[start], kwh, quality, stamp, revised_q)
             for (home_id, start), (kwh, quality) in batch.items()]
     cursor: Any = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
@@ -278,22 +280,6 @@ def _merge_sqlite(
         cursor.close()
     revised = changed - inserted
     return ImportResult(inserted=inserted, revised=revised, unchanged=len(batch) - changed)
-
-
-def _time_text(conn: Connection) -> Callable[[datetime], str]:
-    """The exact text SQLAlchemy stores for a datetime on SQLite (so keys compare equal),
-    memoised: the same half-hours recur for every meter of a file."""
-    bind = MeterReading.__table__.c.interval_start.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    assert bind is not None
-    cache: dict[datetime, str] = {}
-
-    def to_db(value: datetime) -> str:
-        text_value = cache.get(value)
-        if text_value is None:
-            text_value = cache[value] = bind(value)
-        return text_value
-
-    return to_db
 
 
 def _with_now(sql: str) -> Any:
