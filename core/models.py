@@ -269,6 +269,8 @@ class DetectionChunk(Base):
     evaluated: Mapped[int | None] = mapped_column(Integer)  # homes evaluated when it ran
     opened: Mapped[int | None] = mapped_column(Integer)
     seconds: Mapped[float | None] = mapped_column(Float)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # raised errors (a killed worker leaves none)
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class Incident(Base):

@@ -37,13 +37,14 @@ from core import clock
 from core.db import is_postgres, session_scope
 from core.detection import live
 from core.leader import identity
-from core.logging import log_event
+from core.logging import log_event, redact_error
 from core.models import DetectionChunk, Home
 from core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 MAX_HOME_ID = 2**31 - 1
+MAX_FAILURES = 3  # a chunk whose evaluation raised this often is left for the operator, not retried forever
 KEEP_DONE = timedelta(days=2)  # finished chunks kept this long (for `status` and tests), then deleted
 
 
@@ -79,7 +80,7 @@ def enqueue_cycle(session: Session, now: datetime, size: int | None = None) -> i
 
 def _claim(session: Session) -> DetectionChunk | None:
     stmt = (
-        select(DetectionChunk).where(DetectionChunk.done_at.is_(None))
+        select(DetectionChunk).where(DetectionChunk.done_at.is_(None), DetectionChunk.failures < MAX_FAILURES)
         .order_by(DetectionChunk.cycle_at, DetectionChunk.lo_home_id).limit(1)
         .with_for_update(skip_locked=True)
     )
@@ -106,12 +107,23 @@ def run_due_chunks(limit: int = 4) -> int:
             chunk = _claim(session)
             if chunk is None:
                 break
+            key = (chunk.cycle_at, chunk.lo_home_id)
             started = time.perf_counter()
-            evaluated, opened = live.detect_range(session, chunk.cycle_at, chunk.lo_home_id, chunk.hi_home_id)
+            try:
+                with session.begin_nested():
+                    evaluated, opened = live.detect_range(session, *key, chunk.hi_home_id)
+            except Exception as exc:
+                # Its incidents rolled back; counted, so a chunk that always fails does not
+                # hold up every later cycle (claims go oldest first).
+                chunk.failures += 1
+                chunk.last_error = redact_error(f"{type(exc).__name__}: {exc}")[:500]
+                log.exception("detection.chunk_failed", extra={"lo": chunk.lo_home_id, "failures": chunk.failures})
+                done += 1
+                continue
             chunk.evaluated, chunk.opened = evaluated, len(opened)
             chunk.done_at, chunk.done_by = clock.now(), identity()
             chunk.seconds = time.perf_counter() - started
-        log_event(log, "detection.chunk_done", cycle_at=chunk.cycle_at.isoformat(), lo=chunk.lo_home_id,
+        log_event(log, "detection.chunk_done", cycle_at=key[0].isoformat(), lo=key[1],
                   evaluated=evaluated, opened=len(opened), seconds=round(chunk.seconds, 3))
         done += 1
     return done

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 01:07:50.866711
+Create Date: 2026-11-30 01:45:40.726313
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ def upgrade() -> None:
     sa.Column('evaluated', sa.Integer(), nullable=True),
     sa.Column('opened', sa.Integer(), nullable=True),
     sa.Column('seconds', sa.Float(), nullable=True),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('cycle_at', 'lo_home_id', name=op.f('pk_detection_chunk'))
     )
     with op.batch_alter_table('detection_chunk', schema=None) as batch_op:

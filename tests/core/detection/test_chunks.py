@@ -95,3 +95,35 @@ def test_with_separate_workers_the_clock_only_enqueues(make_home, clock, setting
     assert chunks.detect_cycle(NOW) == 0
     assert [r.done_at for r in done_chunks(NOW)] == [None]
     assert emergencies_by_home() == {}
+
+
+def test_a_chunk_that_keeps_failing_stops_being_retried_and_later_cycles_still_run(
+    make_home, clock, monkeypatch
+) -> None:
+    with session_scope() as s:
+        if not is_postgres(s):
+            pytest.skip("chunks are claimed by workers on PostgreSQL only")
+    quiet, normal = seed_cycle(make_home, quiet=1, normal=1)
+    clock.set(NOW)
+    real = chunks.live.detect_range
+
+    def broken(session, now, lo, hi):
+        if now == NOW:
+            raise RuntimeError("detector bug")
+        return real(session, now, lo, hi)
+
+    monkeypatch.setattr(chunks.live, "detect_range", broken)
+    with session_scope() as s:
+        chunks.enqueue_cycle(s, NOW, size=5)
+    for _ in range(chunks.MAX_FAILURES):
+        assert chunks.run_due_chunks(limit=1) == 1
+    assert chunks.run_due_chunks(limit=1) == 0  # given up on: not claimed again
+    [row] = done_chunks(NOW)
+    assert row.done_at is None and row.failures == chunks.MAX_FAILURES and "detector bug" in row.last_error
+    assert emergencies_by_home() == {}  # nothing half-applied
+
+    later = NOW + timedelta(minutes=30)
+    with session_scope() as s:
+        chunks.enqueue_cycle(s, later, size=5)
+    assert chunks.run_due_chunks(limit=5) == 1
+    assert [r.evaluated for r in done_chunks(later)] == [len(quiet | normal)]
