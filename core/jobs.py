@@ -102,7 +102,8 @@ CYCLE_STEPS: tuple[JobSpec, ...] = (
     # A home that just became ready is learned now, not at the nightly refresh.
     JobSpec("meter_cycle.baselines", "core.detection.live:refresh_baselines", call="session_now",
             kwargs={"only_missing": True}),
-    JobSpec("meter_cycle.detect", "core.detection.live:run_detection", call="session_now"),
+    # PostgreSQL: enqueue the cycle's chunks for workers (core.detection.chunks); SQLite: detect here.
+    JobSpec("meter_cycle.detect", "core.detection.chunks:detect_cycle"),
 )
 READINGS_INGESTED_JOB = "meter_cycle.pull"
 
@@ -125,6 +126,9 @@ WORKER_JOBS: tuple[JobSpec, ...] = (
             kwargs={"limit": 500}, worker=True),
     JobSpec("outbox_dispatch", "core.escalation.dispatcher:dispatch_due", trigger=Every(3), call="plain",
             kwargs={"limit": 100}, worker=True),
+    # Detection chunks of a cycle, claimed with SKIP LOCKED; the first call warms the baselines.
+    JobSpec("detect_chunks", "core.detection.chunks:run_due_chunks", trigger=Every(2), call="plain",
+            kwargs={"limit": 4}, worker=True),
 )
 
 

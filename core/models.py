@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     Time,
@@ -240,7 +241,36 @@ class HomeBaseline(Base):
     home_id: Mapped[int] = mapped_column(ForeignKey("home.id", ondelete="CASCADE"), primary_key=True)
     computed_at: Mapped[datetime]
     days_used: Mapped[int] = mapped_column(Integer)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # core.detection.baseline_pack: packed float32 arrays (~8.4 kB), read back in bulk in seconds
+    packed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DetectionChunk(Base):
+    """One slice of a meter cycle's detection (homes ``lo_home_id..hi_home_id``), for any worker.
+
+    The clock writes a cycle's chunks; a worker claims one with ``FOR UPDATE SKIP LOCKED``
+    and evaluates it in the same transaction that sets ``done_at`` (core.detection.chunks),
+    so a chunk's incidents and its "done" commit together, once; a killed worker's
+    transaction rolls back and another worker takes the chunk.
+    """
+
+    __tablename__ = "detection_chunk"
+    __table_args__ = (
+        Index("ix_detection_chunk_todo", "cycle_at", "lo_home_id",
+              sqlite_where=text("done_at IS NULL"), postgresql_where=text("done_at IS NULL")),
+    )
+
+    cycle_at: Mapped[datetime] = mapped_column(primary_key=True)  # the cycle's "now"
+    lo_home_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hi_home_id: Mapped[int] = mapped_column(Integer)
+    homes: Mapped[int] = mapped_column(Integer)  # eligible homes when the cycle was enqueued
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(128))
+    evaluated: Mapped[int | None] = mapped_column(Integer)  # homes evaluated when it ran
+    opened: Mapped[int | None] = mapped_column(Integer)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # raised errors (a killed worker leaves none)
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class Incident(Base):

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     )
     scheduler_standby_retry_seconds: float = Field(default=5.0, gt=0, le=30)
     worker_idle_seconds: float = Field(default=2.0, gt=0, le=60)
+    detection_chunk_homes: int = Field(
+        default=5000, ge=1, le=100_000, description="homes per detection chunk a worker claims"
+    )
     outbox_stuck_minutes: int = Field(default=15, ge=1)
     metrics_token: str | None = None
     log_format: Literal["json", "text"] = "json"

@@ -6,7 +6,8 @@ Pure numpy, no I/O, vectorised over rows (a row = one home at one "now"):
 - ``baseline``   :func:`learn` from the last 56 days: night-vs-usual likelihood-ratio tables
                  (weekday/rest-day x half-hour), base load, activity level, learned wake/sleep,
                  quiet-stretch lengths and how high each score usually gets by half-hour,
-                 usual day kWh, watchability; JSON for HomeBaseline.data
+                 usual day kWh, watchability
+- ``baseline_pack`` one home's baseline as packed bytes (HomeBaseline.packed), generic over fields
 - ``engine``     :class:`DetectionInput`, :class:`Sensitivity`, shared per-row series
 - ``detectors``  the declared detector table and :func:`evaluate` (the one code path)
 - ``book``       which findings become incidents (:func:`step`), shared by live and replay

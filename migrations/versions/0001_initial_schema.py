@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 01:08:13.136871
+Create Date: 2026-11-30 02:06:28.418330
 """
 
 from __future__ import annotations
@@ -56,6 +56,23 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_conversation_state')),
     sa.UniqueConstraint('chat_id', name=op.f('uq_conversation_state_chat_id'))
     )
+    op.create_table('detection_chunk',
+    sa.Column('cycle_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('lo_home_id', sa.Integer(), nullable=False),
+    sa.Column('hi_home_id', sa.Integer(), nullable=False),
+    sa.Column('homes', sa.Integer(), nullable=False),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('done_by', sa.String(length=128), nullable=True),
+    sa.Column('evaluated', sa.Integer(), nullable=True),
+    sa.Column('opened', sa.Integer(), nullable=True),
+    sa.Column('seconds', sa.Float(), nullable=True),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('cycle_at', 'lo_home_id', name=op.f('pk_detection_chunk'))
+    )
+    with op.batch_alter_table('detection_chunk', schema=None) as batch_op:
+        batch_op.create_index('ix_detection_chunk_todo', ['cycle_at', 'lo_home_id'], unique=False, sqlite_where=sa.text('done_at IS NULL'), postgresql_where=sa.text('done_at IS NULL'))
+
     op.create_table('job_state',
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('last_started_at', sa.DateTime(timezone=True), nullable=True),
@@ -149,7 +166,7 @@ def upgrade() -> None:
     sa.Column('home_id', sa.Integer(), nullable=False),
     sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('days_used', sa.Integer(), nullable=False),
-    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('packed', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['home_id'], ['home.id'], name=op.f('fk_home_baseline_home_id_home'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('home_id', name=op.f('pk_home_baseline'))
     )
@@ -388,6 +405,10 @@ def downgrade() -> None:
     op.drop_table('meter_source_cursor')
     op.drop_table('meter_reading')
     op.drop_table('job_state')
+    with op.batch_alter_table('detection_chunk', schema=None) as batch_op:
+        batch_op.drop_index('ix_detection_chunk_todo', sqlite_where=sa.text('done_at IS NULL'), postgresql_where=sa.text('done_at IS NULL'))
+
+    op.drop_table('detection_chunk')
     op.drop_table('conversation_state')
     op.drop_table('building')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
