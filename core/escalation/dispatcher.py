@@ -23,7 +23,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit, clock, outbox
+from core import audit, clock, outbox, push_budget
 from core.db import is_postgres, session_scope
 from core.enums import AttemptState, Channel, OutboxState
 from core.errors import DeliveryError, QuotaExhausted, RetryLater
@@ -222,6 +222,8 @@ def dispatch_due(limit: int = 100, channels: dict[Channel, Sender] | None = None
     if done:
         _finish(done)
         checkpoint("dispatch.after_commit")
+    if any(job.message.channel is Channel.LINE for job in jobs):
+        push_budget.after_pushes(settings)  # warns the operator before the month's quota runs out
     return sent
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 01:40:28.668969
+Create Date: 2026-11-30 01:08:06.320244
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def upgrade() -> None:
     sa.Column('source_key', sa.String(length=64), nullable=False),
     sa.Column('event_type', sa.String(length=32), nullable=False),
     sa.Column('body', sa.JSON(), nullable=False),
-    sa.Column('state', sa.Enum('received', 'processed', 'failed', name='webhookstate', native_enum=False, length=32), nullable=False),
+    sa.Column('state', sa.Enum('received', 'processed', 'failed', 'skipped', name='webhookstate', native_enum=False, length=32), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
@@ -163,6 +163,7 @@ def upgrade() -> None:
     sa.Column('relation_label', sa.String(length=50), nullable=True),
     sa.Column('channels', sa.JSON(), nullable=False),
     sa.Column('notify_daily', sa.Boolean(), nullable=False),
+    sa.Column('notify_weekly', sa.Boolean(), nullable=False),
     sa.Column('notify_monthly', sa.Boolean(), nullable=False),
     sa.Column('notify_usage', sa.Boolean(), nullable=False),
     sa.Column('notify_over_usage', sa.Boolean(), nullable=False),
