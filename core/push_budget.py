@@ -116,7 +116,7 @@ def push_month(session: Session, now: datetime, settings: Settings) -> PushMonth
     pushes = session.scalar(
         select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.channel == Channel.LINE, OutboxMessage.state == OutboxState.SENT,
-            OutboxMessage.sent_at >= start,
+            OutboxMessage.sent_at >= start, OutboxMessage.sent_at < end,
         )
     ) or 0
     homes = session.scalar(select(func.count()).select_from(Home).where(Home.status != HomeStatus.ENDED)) or 0
@@ -149,7 +149,8 @@ def warn_if_nearing_quota(session: Session, now: datetime, settings: Settings) -
         return None
     start = month_start(now, settings)
     already = session.scalar(
-        select(func.count()).select_from(AuditLog).where(AuditLog.action == WARNING_ACTION, AuditLog.at >= start)
+        select(func.count()).select_from(AuditLog).where(AuditLog.action == WARNING_ACTION, AuditLog.at >= start,
+                                                         AuditLog.at < _next_month(start))
     )
     if already:
         return None
