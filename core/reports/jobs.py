@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -91,9 +92,13 @@ def _daily_for(session: Session, home: Home, now: datetime) -> int:
     return 0 if today is None else daily.send_daily(session, home, today - timedelta(days=1))
 
 
+def _days_since_digest_day(local_day: date) -> int:
+    return (local_day.weekday() - weekly.DIGEST_WEEKDAY) % 7
+
+
 def _weekly_for(session: Session, home: Home, now: datetime) -> int:
     local_day = now.astimezone(home_tz(home)).date()
-    since_digest_day = (local_day.weekday() - weekly.DIGEST_WEEKDAY) % 7
+    since_digest_day = _days_since_digest_day(local_day)
     if since_digest_day > WEEKLY_CATCH_UP_DAYS:
         return 0
     today = _report_day(session, home, now) if since_digest_day == 0 else local_day
@@ -121,6 +126,11 @@ def send_due_daily_reports(now: datetime) -> int:
 
 def send_due_weekly_digests(now: datetime) -> int:
     """Enqueue every weekly digest now due (the digest day's report time has passed); returns how many."""
+    with session_scope() as s:  # most of the week no home's digest is due: one query says so
+        zones = s.scalars(select(Home.timezone).where(Home.status.in_(REPORTED_STATUSES)).distinct()).all()
+    if all(_days_since_digest_day(now.astimezone(ZoneInfo(z or "Asia/Tokyo")).date()) > WEEKLY_CATCH_UP_DAYS
+           for z in zones):
+        return 0
     return _each_home("weekly digest", now, _weekly_for)
 
 
