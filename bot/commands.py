@@ -197,6 +197,7 @@ COMMANDS: dict[str, Callable[[Ctx], None]] = {
 }
 
 ACTIONS: dict[str, Callable[[Ctx, dict[str, str]], None]] = {
+    "today": lambda ctx, _fields: today(ctx),  # a rich menu or card button as a postback: same free reply
     "set": set_value, "watchers": watchers, "remove": remove, "first": first, "invite": invite,
     "withdraw": withdraw_consent, "leave": leave,
 }

@@ -60,6 +60,10 @@ def test_today_answers_with_a_free_reply_carrying_todays_graph(chat, fake_line, 
     # The graph LINE fetches next is there (drawn during the animation).
     response = client.get(original.removeprefix("http://127.0.0.1:8000"))
     assert response.status_code == 200 and response.content_type == "image/png"
+    # A button sending it as a postback gets the same free answer.
+    chat.postback("action=today")
+    assert len(fake_line.state.pushes()) == pushes_before
+    assert fake_line.state.calls[-1].kind == "reply" and fake_line.state.calls[-1].messages[1] == image
 
 
 def test_today_without_a_home_says_so_without_animation_or_graph(chat, fake_line) -> None:
