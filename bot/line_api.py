@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MAX_PER_CALL = 5
 TIMEOUT_CAP = 5.0  # seconds: a handler must never hang on LINE
+SIGNAL_TIMEOUT = 2.0  # seconds: the loading animation and mark-as-read are niceties, never worth a wait
+LOADING_SECONDS = 10  # LINE takes 5-60 in steps of 5; our reply ends it sooner
 
 
 class LineClient:
@@ -83,6 +85,35 @@ class LineClient:
                 log.warning("push to a chat failed: %s", type(exc).__name__)
                 return "failed"
         return how
+
+    def show_loading(self, chat_id: str, seconds: int = LOADING_SECONDS) -> bool:
+        """LINE's loading animation in a one-to-one chat while a slower answer (a graph) is
+        prepared; it stops when our reply arrives. Best effort: False if LINE said no."""
+        from linebot.v3.messaging import MessagingApi, ShowLoadingAnimationRequest
+
+        try:
+            MessagingApi(self._api()).show_loading_animation(
+                ShowLoadingAnimationRequest(chat_id=chat_id, loading_seconds=seconds),
+                _request_timeout=min(self.timeout, SIGNAL_TIMEOUT),
+            )
+            return True
+        except Exception as exc:
+            log.info("loading animation failed: %s", type(exc).__name__)
+            return False
+
+    def mark_read(self, token: str) -> bool:
+        """Mark the user's messages read (the ``markAsReadToken`` of their message event). Best effort."""
+        from linebot.v3.messaging import MarkMessagesAsReadByTokenRequest, MessagingApi
+
+        try:
+            MessagingApi(self._api()).mark_messages_as_read_by_token(
+                MarkMessagesAsReadByTokenRequest(mark_as_read_token=token),
+                _request_timeout=min(self.timeout, SIGNAL_TIMEOUT),
+            )
+            return True
+        except Exception as exc:
+            log.info("mark as read failed: %s", type(exc).__name__)
+            return False
 
     def profile_language(self, user_id: str) -> tuple[str | None, str | None]:
         """(displayName, language) from the user's LINE profile, or (None, None) on failure."""

@@ -113,7 +113,7 @@ def learn_baselines(session: Session, now: datetime) -> int:
 def seed_dev_home(session: Session, now: datetime, *, watcher_line_id: str = DEMO_WATCHER_LINE_ID,
                   group_id: str = DEMO_GROUP_ID, senior_line_id: str | None = DEMO_SENIOR_LINE_ID) -> Cast | None:
     """On an empty dev database: the demo home with 8 weeks of history, ACTIVE, and
-    yesterday's daily report queued for its watcher (the scheduler's dispatcher sends it).
+    the last week's digest (the default report) queued for its watcher (the dispatcher sends it).
     Returns None (and changes nothing) when the database already has homes."""
     if session.scalar(select(func.count(Home.id))):
         return None
@@ -122,10 +122,11 @@ def seed_dev_home(session: Session, now: datetime, *, watcher_line_id: str = DEM
     load_history(session, cast, now)
     home = session.get(Home, cast.home_id)
     assert home is not None
-    from core.reports.daily import send_daily
+    from core.reports.weekly import DIGEST_WEEKDAY, send_weekly
 
-    yesterday = now.astimezone(ZoneInfo(home.timezone)).date() - timedelta(days=1)
-    send_daily(session, home, yesterday)
+    today = now.astimezone(ZoneInfo(home.timezone)).date()
+    digest_day = today - timedelta(days=(today.weekday() - DIGEST_WEEKDAY) % 7)
+    send_weekly(session, home, digest_day - timedelta(days=7), digest_day)
     audit.record(session, ACTOR, "demo.dev_home_seeded", home_id=home.id)
     return cast
 

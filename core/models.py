@@ -158,7 +158,10 @@ class HomeWatcher(Base):
     escalation_order: Mapped[int] = mapped_column(Integer, default=1)
     relation_label: Mapped[str | None] = mapped_column(String(50))  # how they call the resident: お父さん
     channels: Mapped[list[str]] = mapped_column(JSON, default=lambda: [Channel.LINE.value])
-    notify_daily: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Pushes cost money (DESIGN "Messages cost money"): the weekly digest and the monthly report
+    # by default; the daily report only for those who ask (今日の様子 answers a tap for free).
+    notify_daily: Mapped[bool] = mapped_column(Boolean, default=False)
+    notify_weekly: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_monthly: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_usage: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_over_usage: Mapped[bool] = mapped_column(Boolean, default=True)

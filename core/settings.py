@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     line_channel_access_token: str | None = None
     line_api_base_url: str | None = None
     line_data_api_base_url: str | None = None
+    # LINE's plan (core/push_budget.py PLANS): its quota and price project the month's bill.
+    line_plan: Literal["free", "light", "standard"] = "free"
+    line_quota_warn_ratio: float = Field(default=0.8, gt=0, le=1)
 
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None

@@ -54,7 +54,8 @@ def build_event(kind: str, user_id: str | None, group_id: str | None, chat_id: s
         event["replyToken"] = STATE.issue_reply_token(chat_id)
     if kind == "message":
         event["message"] = {"type": "text", "id": str(secrets.randbelow(10**18)),
-                            "quoteToken": secrets.token_urlsafe(12), "text": text or ""}
+                            "quoteToken": secrets.token_urlsafe(12), "text": text or "",
+                            "markAsReadToken": STATE.issue_read_token(chat_id)}
     elif kind == "postback":
         event["postback"] = {"data": data or "", **({"params": params} if params else {})}
     elif kind == "follow":

@@ -26,7 +26,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit, claims, clock, outbox
+from core import audit, claims, clock, outbox, push_budget
 from core.db import is_postgres, session_scope
 from core.enums import AttemptState, Channel, OutboxState
 from core.errors import DeliveryError, QuotaExhausted, RetryLater
@@ -214,6 +214,8 @@ def _send_batch(jobs: list[Job], channels: dict[Channel, Sender], settings: Sett
         if time.monotonic() - started > FINISH_AFTER_SECONDS:
             flush()
     flush()
+    if any(job.message.channel is Channel.LINE for job in jobs):
+        push_budget.after_pushes(settings)  # warns the operator before the month's quota runs out
     return sent
 
 

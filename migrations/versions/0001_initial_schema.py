@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 02:06:28.418330
+Create Date: 2026-11-30 02:06:42.818675
 """
 
 from __future__ import annotations
@@ -180,6 +180,7 @@ def upgrade() -> None:
     sa.Column('relation_label', sa.String(length=50), nullable=True),
     sa.Column('channels', sa.JSON(), nullable=False),
     sa.Column('notify_daily', sa.Boolean(), nullable=False),
+    sa.Column('notify_weekly', sa.Boolean(), nullable=False),
     sa.Column('notify_monthly', sa.Boolean(), nullable=False),
     sa.Column('notify_usage', sa.Boolean(), nullable=False),
     sa.Column('notify_over_usage', sa.Boolean(), nullable=False),

@@ -62,11 +62,16 @@ def test_english_profile_gets_english(chat, fake_line, clock) -> None:
 
 def test_settings_toggles_and_over_usage(chat, clock) -> None:
     register(chat)
+    with session_scope() as s:  # pushes cost money: the weekly digest by default, the daily one on request
+        link = s.scalar(select(HomeWatcher))
+        assert (link.notify_daily, link.notify_weekly, link.notify_monthly) == (False, True, True)
     chat.text("設定")
     chat.tap("毎朝の報告を切り替え")
+    chat.tap("毎週の報告を切り替え")
     chat.tap("30%")
     with session_scope() as s:
-        assert s.scalar(select(HomeWatcher)).notify_daily is False
+        link = s.scalar(select(HomeWatcher))
+        assert (link.notify_daily, link.notify_weekly) == (True, False)
         assert s.scalar(select(Home)).over_usage_percent == 30
 
 

@@ -1,4 +1,4 @@
-"""Texts of the daily/monthly reports, the usage graph and the watcher's pages."""
+"""Texts of the daily/weekly/monthly reports, the usage graph and the watcher's pages."""
 
 TEXTS: dict[str, str] = {
     "reports.daily.title": "Daily report",
@@ -32,6 +32,24 @@ TEXTS: dict[str, str] = {
     "reports.monthly.no_data": "No readings arrived for this month.",
     "reports.monthly.alt": "Electricity at {who}'s home in {month}: total {kwh} kWh",
     "reports.monthly.email_subject": "[mimamori] Electricity at {who}'s home in {month}",
+    "reports.weekly.title": "Weekly digest",
+    "reports.weekly.heading": "{who}'s week ({first} – {last})",
+    "reports.weekly.short_date": "{weekday} {month}/{day}",
+    "reports.weekly.kwh": "Total {kwh} kWh",
+    "reports.weekly.ratio": "{percent}% of the week before",
+    "reports.weekly.ratio_unknown": "No comparison with the week before (readings are missing)",
+    "reports.weekly.no_data": "No readings arrived for this week.",
+    "reports.weekly.calm": "A usual week.",
+    "reports.weekly.some_unusual": "{n} thing(s) were not as usual: swipe to see them.",
+    "reports.weekly.times_title": "Up and winding down (first and last use of the day)",
+    "reports.weekly.day_span": "{date}  {woke} – {slept}",
+    "reports.weekly.at": "about {time}",
+    "reports.weekly.set_times": "Set times: wake {wake} / sleep {sleep}",
+    "reports.weekly.unusual_title": "Not as usual",
+    "reports.weekly.nothing_unusual": "Nothing out of the ordinary.",
+    "reports.weekly.gap": "{hours} hours of readings did not arrive.",
+    "reports.weekly.alt": "{who}'s week ({first} – {last}): {summary}",
+    "reports.weekly.email_subject": "[mimamori] {who}'s week ({first} – {last})",
     "reports.month_label": "{year}-{month:02d}",
     "reports.date_label": "{weekday} {month}/{day}",
     "reports.weekdays": "Mon,Tue,Wed,Thu,Fri,Sat,Sun",

@@ -1,4 +1,4 @@
-"""Texts of the daily/monthly reports, the usage graph and the watcher's pages."""
+"""Texts of the daily/weekly/monthly reports, the usage graph and the watcher's pages."""
 
 TEXTS: dict[str, str] = {
     "reports.daily.title": "デイリー通知",
@@ -29,6 +29,24 @@ TEXTS: dict[str, str] = {
     "reports.monthly.no_data": "この月のデータが届いていません。",
     "reports.monthly.alt": "{who}の{month}の電気使用量: 合計 {kwh} kWh",
     "reports.monthly.email_subject": "【みまもり】{who}の{month}の電気使用量",
+    "reports.weekly.title": "週間レポート",
+    "reports.weekly.heading": "{who}の1週間（{first}〜{last}）",
+    "reports.weekly.short_date": "{month}/{day}（{weekday}）",
+    "reports.weekly.kwh": "合計 {kwh} kWh",
+    "reports.weekly.ratio": "先週比 {percent}%",
+    "reports.weekly.ratio_unknown": "先週とは比べられません（データが欠けています）",
+    "reports.weekly.no_data": "この1週間のデータが届いていません。",
+    "reports.weekly.calm": "いつも通りの1週間でした。",
+    "reports.weekly.some_unusual": "いつもと違うことが{n}件ありました。右へめくってご覧ください。",
+    "reports.weekly.times_title": "起きた時刻・休んだ時刻（電気の使い始めと終わり）",
+    "reports.weekly.day_span": "{date}　{woke} 〜 {slept}",
+    "reports.weekly.at": "{time}頃",
+    "reports.weekly.set_times": "設定：起床 {wake}／就寝 {sleep}",
+    "reports.weekly.unusual_title": "いつもと違ったこと",
+    "reports.weekly.nothing_unusual": "特に変わったことはありませんでした。",
+    "reports.weekly.gap": "{hours}時間分のデータが届いていません。",
+    "reports.weekly.alt": "{who}の1週間（{first}〜{last}）：{summary}",
+    "reports.weekly.email_subject": "【みまもり】{who}の1週間（{first}〜{last}）",
     "reports.month_label": "{year}年{month}月",
     "reports.date_label": "{month}月{day}日（{weekday}）",
     "reports.weekdays": "月,火,水,木,金,土,日",
