@@ -115,7 +115,9 @@ def _books(session: Session, home_ids: list[int], now: datetime) -> dict[int, tu
 def run_detection(session: Session, now: datetime, sensitivity: Sensitivity | None = None) -> list[Incident]:
     """Evaluate every ready ACTIVE home at ``now``; open/close incidents; return those opened."""
     settings = get_settings()
-    sens = sensitivity or Sensitivity(gap_slots=max(1, settings.data_gap_after_minutes // 30))
+    sens = sensitivity or Sensitivity(
+        gap_slots=max(1, settings.data_gap_after_minutes // 30), false_alarm_budget=settings.false_alarm_budget
+    )
     last = slot_of(now - timedelta(minutes=settings.reading_delay_minutes)) - 1
     first = last - WINDOW_SLOTS + 1
     homes = session.execute(

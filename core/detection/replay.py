@@ -27,6 +27,7 @@ from core.detection.engine import WINDOW_SLOTS, DetectionInput, Sensitivity
 from core.detection.timeaxis import SLOT_SECONDS, SLOTS_PER_DAY, day_first_slot, day_types, iso_local, local_day
 from core.enums import IncidentKind
 from core.errors import ValidationError
+from core.settings import get_settings
 
 CHUNK_ROWS = 60_000
 LEARN_BATCH_DAYS = 16
@@ -176,7 +177,7 @@ def replay_arrays(
     detectors: tuple[Detector, ...] = DETECTORS,
 ) -> list[ReplayAlert]:
     """Every alert the service would have raised over the recording, in time order."""
-    sens = sensitivity or Sensitivity()
+    sens = sensitivity or Sensitivity(false_alarm_budget=get_settings().false_alarm_budget)
     homes = homes or {}
     h, n = data.x.shape
     days = n // SLOTS_PER_DAY
