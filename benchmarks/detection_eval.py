@@ -10,11 +10,12 @@ read the way a Japanese register meter reads it (``quantize``): the running tota
 use is floored to the step and differenced. The seed's 15 h rule sees the same readings.
 
 Each candidate setting (the false-alarm budget, core/detection/survival.py) is replayed ONCE
-over all homes (core.detection.replay, the code path of ``mimamori replay``) and its results
-kept per home. Folds are bookkeeping over those: for each fold of homes, the budget is chosen
-on the other folds (the largest whose false alarms there stay within the target) and scored on
-the fold left out. Fold-out numbers pool the held-out folds; in-fold numbers (the chosen
-budget scored on the homes it was chosen on) stand beside them so over-fitting shows.
+over all homes (core.detection.replay, the code path of ``mimamori replay``; all candidates in
+one pass, sharing each tick's series) and its results kept per home. Folds are bookkeeping over
+those: for each fold of homes, the budget is chosen on the other folds (the largest whose false
+alarms there stay within the target) and scored on the fold left out. Fold-out numbers pool the
+held-out folds; in-fold numbers (the chosen budget scored on the homes it was chosen on) stand
+beside them so over-fitting shows.
 Results are printed and written to benchmarks/results/detection_eval.txt.
 """
 
@@ -44,7 +45,7 @@ from eval_parts import (  # noqa: E402  benchmarks/eval_parts.py, beside this sc
 )
 
 from core.detection.engine import Sensitivity  # noqa: E402
-from core.detection.replay import MeterArrays, daily_baselines, load_readings, replay_arrays  # noqa: E402
+from core.detection.replay import MeterArrays, daily_baselines, load_readings, replay_each  # noqa: E402
 from core.enums import EMERGENCY_KINDS, IncidentKind  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "lcl-dev" / "readings.csv.gz"
@@ -77,34 +78,37 @@ class World:
     dead: np.ndarray  # [H] bool
 
 
-def ours(clean: MeterArrays, injected: MeterArrays, world: World, trips: np.ndarray, budget: float,
-         base_clean: tuple, base_inj: tuple) -> Outcome:
-    """Replay one budget over the untouched and the injected readings of every home."""
-    sens = Sensitivity(false_alarm_budget=budget)
+def ours(clean: MeterArrays, injected: MeterArrays, world: World, trips: np.ndarray, budgets: list[float],
+         base_clean: tuple, base_inj: tuple) -> dict[float, Outcome]:
+    """Replay every budget once over the untouched and the injected readings of every home."""
+    sens = [Sensitivity(false_alarm_budget=b) for b in budgets]
     h = clean.x.shape[0]
     index = {m: i for i, m in enumerate(clean.meter_ids)}
-    every = replay_arrays(clean, sensitivity=sens, baselines=base_clean)
-    resumed: dict[int, list[int]] = {}
-    for a in every:
-        if a.kind == IncidentKind.USAGE_RESUMED:
-            resumed.setdefault(index[a.meter_id], []).append(a.detected_slot_time)
-    fa, family, trip = np.zeros(h), np.zeros(h), np.zeros(h)
-    for a in every:
-        if a.kind not in EMERGENCY_KINDS:
-            continue
-        home = index[a.meter_id]
-        fa[home] += 1
-        times = np.asarray(resumed.get(home, []))
-        family[home] += not ((times > a.detected_slot_time) & (times <= a.detected_slot_time + 3600)).any()
-        col = int(col_of_tick(clean, a.detected_slot_time)) - 1
-        trip[home] += bool(trips[home, min(col, trips.shape[1] - 1)])
-    det: dict[int, list[float]] = {}
-    inj = np.zeros(h)
-    for a in replay_arrays(injected, sensitivity=sens, baselines=base_inj):
-        if a.kind in EMERGENCY_KINDS:
-            det.setdefault(index[a.meter_id], []).append(col_of_tick(clean, a.detected_slot_time))
-            inj[index[a.meter_id]] += 1
-    return Outcome(fa, family, trip, score_events(world.events, det), inj)
+    out = {}
+    for budget, every, inj_alerts in zip(budgets, replay_each(clean, sens, baselines=base_clean),
+                                         replay_each(injected, sens, baselines=base_inj), strict=True):
+        resumed: dict[int, list[int]] = {}
+        for a in every:
+            if a.kind == IncidentKind.USAGE_RESUMED:
+                resumed.setdefault(index[a.meter_id], []).append(a.detected_slot_time)
+        fa, family, trip = np.zeros(h), np.zeros(h), np.zeros(h)
+        for a in every:
+            if a.kind not in EMERGENCY_KINDS:
+                continue
+            home = index[a.meter_id]
+            fa[home] += 1
+            times = np.asarray(resumed.get(home, []))
+            family[home] += not ((times > a.detected_slot_time) & (times <= a.detected_slot_time + 3600)).any()
+            col = int(col_of_tick(clean, a.detected_slot_time)) - 1
+            trip[home] += bool(trips[home, min(col, trips.shape[1] - 1)])
+        det: dict[int, list[float]] = {}
+        inj = np.zeros(h)
+        for a in inj_alerts:
+            if a.kind in EMERGENCY_KINDS:
+                det.setdefault(index[a.meter_id], []).append(col_of_tick(clean, a.detected_slot_time))
+                inj[index[a.meter_id]] += 1
+        out[budget] = Outcome(fa, family, trip, score_events(world.events, det), inj)
+    return out
 
 
 def rule(clean: MeterArrays, injected: MeterArrays, world: World, trips: np.ndarray, ready_clean: np.ndarray,
@@ -232,7 +236,7 @@ def main() -> None:
             emit(f"home-months watched: all {world.months.sum():.1f}, rhythm {world.months[world.rhythm].sum():.1f}; "
                  f"budgets tried {args.budgets} (false alarms / home-month the service may raise)")
         rule_o = rule(clean, injected, world, trips, base_clean[1], base_inj[1])
-        outcomes = {b: ours(clean, injected, world, trips, b, base_clean, base_inj) for b in args.budgets}
+        outcomes = ours(clean, injected, world, trips, args.budgets, base_clean, base_inj)
         held, inside, chosen = fold_out(outcomes, rule_o, world, folds)
         everyone = np.ones(h, bool)
         r, o = metrics(rule_o, world, everyone), metrics(held, world, everyone)

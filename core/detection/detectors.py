@@ -8,13 +8,13 @@ numbers (rendered to words by core/texts/*/detection.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from core.detection.book import UNKNOWN
-from core.detection.engine import Context, DetectionInput
+from core.detection.engine import Context, DetectionInput, Sensitivity
 from core.detection.series import sustained
 from core.detection.survival import alarm_level, per_run_probability
 from core.detection.timeaxis import SLOTS_PER_DAY
@@ -201,12 +201,22 @@ class Evaluation:
 def evaluate(inp: DetectionInput, detectors: tuple[Detector, ...] = DETECTORS) -> Evaluation:
     """Run every detector on every row. Paused or not-ready rows never fire; homes that are
     not watchable never raise an emergency; a data gap is the only thing a gap can raise."""
+    return next(evaluate_each(inp, (inp.sensitivity,), detectors))
+
+
+def evaluate_each(
+    inp: DetectionInput, sensitivities: Sequence[Sensitivity], detectors: tuple[Detector, ...] = DETECTORS
+) -> Iterator[Evaluation]:
+    """:func:`evaluate` under several sensitivities, sharing one Context: its series depend on
+    the readings and the baseline only, so an evaluation of many settings costs little more."""
     ctx = Context(inp)
     allowed = inp.ready & ~inp.paused
-    findings = {}
-    for det in detectors:
-        f = det.run(ctx)
-        gate = allowed & ctx.watchable if det.emergency else allowed
-        f.fired = f.fired & gate
-        findings[det.kind] = f
-    return Evaluation(findings=findings, last_active_slot=ctx.last_active_slot, last_slot=inp.last_slot)
+    for sens in sensitivities:
+        ctx.sens = sens
+        findings = {}
+        for det in detectors:
+            f = det.run(ctx)
+            gate = allowed & ctx.watchable if det.emergency else allowed
+            f.fired = f.fired & gate
+            findings[det.kind] = f
+        yield Evaluation(findings=findings, last_active_slot=ctx.last_active_slot, last_slot=inp.last_slot)
