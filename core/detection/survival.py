@@ -7,10 +7,11 @@ accumulated evidence that the home looks like its own nights, core/detection/eng
 one reset (sustained use) to the next; the score already weighs each half-hour by how unusual
 quiet is at that time of day, so the peaks of all the home's episodes form one sample however
 sparse its daytime stretches are. Its upper tail is modelled as exponential above ``u`` (a high
-quantile; scale = the mean excess, the maximum-likelihood estimate). If every episode may reach
-the alarm level with the same small probability ``p``, expected false alarms per day are ``p``
-times the episodes a day; the operator's budget ("one false alarm in N weeks") sets ``p`` per
-home, and the level that alarms is ``u + scale * ln(share / p)``.
+quantile; its scale from the median excess, so a few absences in the history do not swamp it).
+If every episode may reach the alarm level with the same small probability ``p``, expected
+false alarms per day are ``p`` times the episodes a day; the operator's budget ("one false
+alarm in N weeks") sets ``p`` per home, and the level that alarms is ``u + scale * ln(share /
+p)``.
 """
 
 from __future__ import annotations
@@ -50,12 +51,28 @@ def learn_tail(peaks: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndar
     u = np.take_along_axis(peaks, idx[:, None], axis=1)[:, 0] if peaks.shape[1] else np.full(r, np.nan)
     above = np.nan_to_num(peaks) > np.nan_to_num(u)[:, None]
     m = above.sum(axis=1)
-    excess = np.where(above, np.nan_to_num(peaks) - np.nan_to_num(u)[:, None], 0.0).sum(axis=1)
-    scale = np.maximum((excess + PRIOR_EPISODES * PRIOR_SCALE) / (m + PRIOR_EPISODES), 1.0)
+    excess = np.where(above, np.nan_to_num(peaks) - np.nan_to_num(u)[:, None], np.nan)
+    median_excess = _row_median(excess)
+    # An exponential's median excess is its scale times ln 2. The median, not the mean: the few
+    # absences (trips, and the events a test injects) in 56 days must not blunt the watch.
+    scale = (np.nan_to_num(median_excess) / np.log(2.0) * m + PRIOR_EPISODES * PRIOR_SCALE) / (m + PRIOR_EPISODES)
+    scale = np.maximum(scale, 1.0)
     share = np.maximum(m, 0.5) / np.maximum(n, 1)
     ok = n >= PRIOR_EPISODES  # fewer: the home's score hardly ever rises on a normal day
     tail = np.stack([np.where(ok, u, MIN_PEAK), scale, np.where(ok, np.log(share), 0.0)], axis=1)
     return tail.astype(np.float32), (n / np.maximum(days, 1)).astype(np.float32)
+
+
+def _row_median(values: np.ndarray) -> np.ndarray:
+    """Median of each row ignoring NaN (NaN for an empty row), without numpy's warnings."""
+    ordered = np.sort(values, axis=1)
+    count = np.sum(~np.isnan(values), axis=1)
+    lo = np.clip((count - 1) // 2, 0, max(values.shape[1] - 1, 0))
+    hi = np.clip(count // 2, 0, max(values.shape[1] - 1, 0))
+    if not values.shape[1]:
+        return np.full(values.shape[0], np.nan)
+    mid = (np.take_along_axis(ordered, lo[:, None], 1) + np.take_along_axis(ordered, hi[:, None], 1))[:, 0] / 2
+    return np.where(count > 0, mid, np.nan)
 
 
 def per_run_probability(budget_per_month: float | np.ndarray, runs_per_day: np.ndarray) -> np.ndarray:
