@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from core.detection.series import FLAT_MIN_KWH, accumulate, register_step, smooth_rows, sustained, ups_and_downs
-from core.detection.survival import empty_tails, episode_peaks, learn_tail
+from core.detection.survival import empty_tails, learn_tails
 from core.detection.timeaxis import RESTDAY, SLOTS_PER_DAY, WEEKDAY
 
 LEARNING_DAYS = 56
@@ -37,7 +37,7 @@ SCHEMA = 2
 MAX_SMOOTH_SLOTS = 4  # never average over more than 2 h
 
 
-LARGE_TABLES = frozenset({"llr", "llr_rise"})
+LARGE_TABLES = frozenset({"llr", "llr_rise", "quiet_tail", "flat_tail"})
 
 
 class RowMapped:
@@ -70,9 +70,8 @@ class Baselines:
     active_kwh: np.ndarray  # [H] above this a half-hour counts as "someone did something"
     wake_hh: np.ndarray  # [H, 2] learned wake (half-hours since 00:00, late-typical), by day type
     sleep_hh: np.ndarray  # [H, 2] learned sleep (half-hours since 00:00, may exceed 48)
-    quiet_tail: np.ndarray  # [H, 3] tail of the "looks asleep" score's episode peaks (survival.py)
-    flat_tail: np.ndarray  # [H, 3] same for the "stuck on one level" score, while above standby
-    runs_per_day: np.ndarray  # [H, 2] quiet and flat episodes a day
+    quiet_tail: np.ndarray  # [H, 48, 3] tail of the "looks asleep" score by half-hour of day (survival.py)
+    flat_tail: np.ndarray  # [H, 48, 3] same for the "stuck on one level" score, while above standby
     smooth_slots: np.ndarray  # [H] readings are averaged over this many half-hours (the register's step rhythm)
     edges_rise: np.ndarray  # [H, N_BINS-1] bins of the rise above the 4-hour floor
     llr_rise: np.ndarray  # [H, 2, 48, N_BINS] night-vs-usual LLR of that rise ("ups and downs")
@@ -139,7 +138,6 @@ def empty_baselines(h: int) -> Baselines:
         sleep_hh=np.full((h, 2), 46.0, np.float32),
         quiet_tail=empty_tails(h),
         flat_tail=empty_tails(h),
-        runs_per_day=np.ones((h, 2), np.float32),
         smooth_slots=np.ones(h, np.float32),
         edges_rise=np.tile(np.linspace(0.01, 0.09, N_BINS - 1, dtype=np.float32), (h, 1)),
         llr_rise=np.zeros((h, 2, SLOTS_PER_DAY, N_BINS), np.float32),
@@ -209,7 +207,7 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
     day_total = np.where(good_day, np.nansum(raw, axis=2), np.nan)
     day_kwh = np.stack([_nanmedian_rows(np.where(day_type == t, day_total, np.nan)) for t in (0, 1)], 1)
 
-    quiet_tail, flat_tail, runs_per_day = _tails(x, rise, level.reshape(x.shape), active, llr, edges, llr_rise,
+    quiet_tail, flat_tail = _tails(x, rise, level.reshape(x.shape), active, llr, edges, llr_rise,
                                                  edges_rise, day_type, up_kwh, base_load, days_used)
 
     # Expected evidence per day of a real "nobody moves" event: sum over the day of
@@ -230,7 +228,6 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
         sleep_hh=sleep_hh.astype(np.float32),
         quiet_tail=quiet_tail,
         flat_tail=flat_tail,
-        runs_per_day=runs_per_day,
         smooth_slots=smooth_slots.astype(np.float32),
         edges_rise=edges_rise.astype(np.float32),
         llr_rise=llr_rise.astype(np.float32),
@@ -323,10 +320,10 @@ def _tails(
     x: np.ndarray, rise: np.ndarray, level: np.ndarray, active: np.ndarray, llr: np.ndarray, edges: np.ndarray,
     llr_rise: np.ndarray, edges_rise: np.ndarray, day_type: np.ndarray, up_kwh: np.ndarray, base_load: np.ndarray,
     days_used: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run the detectors' own scores over the learning days, end to end, and learn the tail of
-    their episode peaks (core/detection/survival.py): the quiet score, and the flat score while
-    the level stays above standby (the flat detector's condition)."""
+) -> tuple[np.ndarray, ...]:
+    """Run the detectors' own scores over the learning days, end to end, and learn their tails by
+    half-hour of day (core/detection/survival.py): the quiet score, and the flat score while the
+    level stays above standby (the flat detector's condition)."""
     h = x.shape[0]
     home = np.arange(h)[:, None, None]
     dt = np.broadcast_to(day_type[:, :, None], x.shape)
@@ -341,6 +338,5 @@ def _tails(
     ups = sustained(np.nan_to_num(rise.reshape(h, -1)) > up_kwh[:, None])
     elevated = np.nan_to_num(level.reshape(h, -1)) > (base_load + FLAT_MIN_KWH)[:, None]
     flat = np.where(elevated, accumulate(cells(rise, llr_rise, edges_rise), ups), 0.0)
-    quiet_tail, quiet_per_day = learn_tail(episode_peaks(quiet, quiet_reset), days_used)
-    flat_tail, flat_per_day = learn_tail(episode_peaks(flat, ups), days_used)
-    return quiet_tail, flat_tail, np.stack([quiet_per_day, flat_per_day], axis=1)
+    seen = ~np.isnan(x).reshape(h, -1)
+    return tuple(learn_tails(np.where(seen, score, np.nan).reshape(x.shape)) for score in (quiet, flat))

@@ -16,7 +16,7 @@ import numpy as np
 from core.detection.book import UNKNOWN
 from core.detection.engine import Context, DetectionInput, Sensitivity
 from core.detection.series import sustained
-from core.detection.survival import alarm_level, per_run_probability
+from core.detection.survival import alarm_level, per_slot_probability
 from core.detection.timeaxis import SLOTS_PER_DAY
 from core.enums import EMERGENCY_KINDS, IncidentKind
 
@@ -55,16 +55,16 @@ def _confidence(ctx: Context, score: np.ndarray, level: np.ndarray) -> np.ndarra
 
 
 EARLY_MORNING_HH = 8  # 04:00: use after this counts as having got up
-QUIET, FLAT = 0, 1  # index into Baselines.runs_per_day
+QUIET, FLAT = "quiet", "flat"
 
 
-def _rare(ctx: Context, which: int, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(rare, alarm level): is the score of the present episode higher than this home's own
-    episodes reach more often than its share of the false-alarm budget allows?"""
+def _rare(ctx: Context, which: str, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rare, alarm level): is the score now higher than this home's own score at this time of
+    day gets more often than its share of the false-alarm budget allows?"""
     share = ctx.sens.flat_budget_share if which == FLAT else 1.0 - ctx.sens.flat_budget_share
     tail = ctx.base.flat_tail if which == FLAT else ctx.base.quiet_tail
-    p = per_run_probability(ctx.sens.false_alarm_budget * share, ctx.base.runs_per_day[:, which])
-    level = alarm_level(tail, p)
+    level = alarm_level(tail[np.arange(ctx.rows), ctx.halfhour[:, -1]],
+                        per_slot_probability(ctx.sens.false_alarm_budget * share))
     return (score >= level) & ctx.present[:, -1], level
 
 

@@ -1,4 +1,4 @@
-"""The tail of a home's quiet-score episodes, and the register step rhythm, on hand-made series."""
+"""The tail of a home's score by time of day, and the register step rhythm, on hand-made series."""
 
 from __future__ import annotations
 
@@ -6,34 +6,38 @@ import numpy as np
 import pytest
 
 from core.detection.series import register_step, smooth_rows
-from core.detection.survival import MIN_PEAK, alarm_level, episode_peaks, learn_tail, per_run_probability
+from core.detection.survival import alarm_level, learn_tail, learn_tails, per_slot_probability
+from core.detection.timeaxis import SLOTS_PER_DAY
 
 
-def test_episode_peaks_are_whole_episodes_between_resets() -> None:
-    score = np.array([[5.0, 6.0, 0.0, 1.0, 3.0, 9.0, 0.0, 1.0, 1.5, 0.0, 7.0]], np.float32)
-    reset = score == 0.0
-    peaks = episode_peaks(score, reset)
-    assert peaks[0, ~np.isnan(peaks[0])].tolist() == [9.0]  # the first and last are cut; 1.5 never rose
+def _days(rng: np.random.Generator, afternoon_scale: float) -> np.ndarray:
+    """56 days of a score: 0 all day but an afternoon (14:00) that sometimes rises."""
+    score = np.zeros((1, 56, SLOTS_PER_DAY), np.float32)
+    score[0, :, 28] = rng.exponential(afternoon_scale, 56) * (rng.random(56) < 0.5)
+    return score
 
 
-def test_the_alarm_level_is_past_what_the_home_reaches_and_grows_as_the_budget_shrinks() -> None:
-    rng = np.random.default_rng(1)
-    peaks = np.sort(rng.exponential(4.0, size=(1, 300)).astype(np.float32) + MIN_PEAK, axis=1)
-    tail, per_day = learn_tail(peaks, np.array([56]))
-    assert per_day[0] == pytest.approx(300 / 56)
-    assert tail[0, 1] == pytest.approx(4.0, rel=0.35)  # the exponential's own scale
-    levels = [alarm_level(tail, per_run_probability(b, per_day))[0] for b in (4.0, 1.0, 0.25)]
+def test_the_alarm_level_follows_the_time_of_day_and_grows_as_the_budget_shrinks() -> None:
+    tail = learn_tails(_days(np.random.default_rng(1), 6.0))
+    assert tail.shape == (1, SLOTS_PER_DAY, 3)
+    levels = [alarm_level(tail[:, 28], per_slot_probability(b))[0] for b in (4.0, 1.0, 0.25)]
     assert levels[0] < levels[1] < levels[2]
-    # the budget holds on the home's own episodes: about budget/month * 56 days of them pass
-    p = per_run_probability(1.0, per_day)
-    fresh = rng.exponential(4.0, size=200_000) + MIN_PEAK
-    assert np.mean(fresh >= alarm_level(tail, p)[0]) == pytest.approx(p[0], rel=0.6)
+    assert levels[1] > alarm_level(tail[:, 10], per_slot_probability(1.0))[0]  # the night: rarely rises
 
 
-def test_a_home_whose_score_never_rises_alarms_on_a_modest_score() -> None:
-    tail, per_day = learn_tail(np.full((1, 3), np.nan, np.float32), np.array([56]))
-    level = alarm_level(tail, per_run_probability(0.5, per_day))[0]
-    assert MIN_PEAK < level < 40
+def test_the_budget_holds_on_the_home_s_own_scores() -> None:
+    rng = np.random.default_rng(2)
+    samples = np.sort(rng.exponential(4.0, size=(1, 400)).astype(np.float32), axis=1)
+    tail = learn_tail(samples)
+    assert tail[0, 1] == pytest.approx(4.0, rel=0.35)  # the exponential's own scale
+    for p in (1e-2, 1e-3):
+        fresh = rng.exponential(4.0, size=400_000)
+        assert np.mean(fresh >= alarm_level(tail, p)[0]) == pytest.approx(p, rel=0.7)
+
+
+def test_a_half_hour_seen_too_rarely_never_alarms() -> None:
+    tail = learn_tail(np.full((1, 10), 1.0, np.float32))
+    assert alarm_level(tail, 1e-3)[0] > 1e5
 
 
 def test_the_register_step_and_its_rhythm_are_learned_from_the_readings() -> None:
