@@ -25,11 +25,10 @@ WINDOW_SLOTS = 64  # 32 h: a whole day of quiet plus the evening before
 class Sensitivity:
     """The few operator settings of detection. Everything else is learned per home."""
 
-    # Expected emergencies on a normal month of a home (one in two months by default): each
-    # home's own quiet stretches then say how long is too long (core/detection/survival.py).
+    # Emergencies a normal home may raise per month (an upper bound, core/detection/survival.py):
+    # each home's own scores at each time of day then say how quiet is too quiet.
     false_alarm_budget: float = DEFAULT_FALSE_ALARM_BUDGET
     flat_budget_share: float = 0.3  # of that budget, the part spent on "left on" stretches
-    no_wake: float = 5.0  # "looks asleep" evidence needed after the wake time (no_wake)
     min_quiet_slots: int = 8  # nobody is alerted about less than 4 h of quiet
     flat_min_kwh: float = FLAT_MIN_KWH  # a level this much above standby counts as "something left on"
     gap_slots: int = 6  # 3 h of missing readings
