@@ -19,4 +19,4 @@ Pure numpy, no I/O, vectorised over rows (a row = one home at one "now"):
 # Emergencies a normal home may raise per month: the operator's setting (core/settings.py,
 # FALSE_ALARM_BUDGET) defaults to this, chosen on training folds of homes by
 # benchmarks/detection_eval.py. Here, without numpy, so settings can import it cheaply.
-DEFAULT_FALSE_ALARM_BUDGET = 0.5
+DEFAULT_FALSE_ALARM_BUDGET = 0.25
