@@ -207,8 +207,8 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
     day_total = np.where(good_day, np.nansum(raw, axis=2), np.nan)
     day_kwh = np.stack([_nanmedian_rows(np.where(day_type == t, day_total, np.nan)) for t in (0, 1)], 1)
 
-    quiet_tail, flat_tail = _tails(x, rise, level.reshape(x.shape), active, llr, edges, llr_rise,
-                                                 edges_rise, day_type, up_kwh, base_load, days_used)
+    quiet_tail, flat_tail = _tails(x, rise, level.reshape(x.shape), active, llr, edges, llr_rise, edges_rise,
+                                   day_type, up_kwh, base_load)
 
     # Expected evidence per day of a real "nobody moves" event: sum over the day of
     # KL(night || usual at that hour). A vacant flat or a fridge-only meter gives ~0.
@@ -319,7 +319,6 @@ def _wake_sleep(active: np.ndarray, present: np.ndarray, day_type: np.ndarray) -
 def _tails(
     x: np.ndarray, rise: np.ndarray, level: np.ndarray, active: np.ndarray, llr: np.ndarray, edges: np.ndarray,
     llr_rise: np.ndarray, edges_rise: np.ndarray, day_type: np.ndarray, up_kwh: np.ndarray, base_load: np.ndarray,
-    days_used: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     """Run the detectors' own scores over the learning days, end to end, and learn their tails by
     half-hour of day (core/detection/survival.py): the quiet score, and the flat score while the
