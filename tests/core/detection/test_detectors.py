@@ -9,7 +9,7 @@ from core.detection.detectors import evaluate
 from core.detection.timeaxis import SLOTS_PER_DAY
 from core.enums import IncidentKind
 
-from .synth import baseline_of, history, night_reading, normal_day, window_input
+from .synth import baseline_of, history, night_reading, normal_day, register, window_input
 
 K = IncidentKind
 
@@ -166,8 +166,6 @@ def test_a_larger_false_alarm_budget_alarms_on_a_shorter_quiet_stretch(hist, bas
 
 def test_coarse_register_readings_still_catch_a_quiet_day_and_a_tv_left_on(hist) -> None:
     """A 0.1 kWh register: the fridge reads 0.0, 0.0, 0.1...; averaged over the home's step rhythm."""
-    from .synth import register
-
     def read(today: np.ndarray) -> np.ndarray:
         return register(_series(hist, today), 0.1)
 
@@ -180,3 +178,18 @@ def test_coarse_register_readings_still_catch_a_quiet_day_and_a_tv_left_on(hist)
 
 
 EMERGENCIES = {K.NO_WAKE, K.INACTIVITY, K.FLAT_USAGE}
+
+
+def test_a_baseline_survives_its_json_with_every_learned_array(hist) -> None:
+    from dataclasses import fields
+
+    from core.detection.baseline import Baselines
+
+    two = baseline_of(np.concatenate([hist, register(hist, 0.1)]))
+    back = Baselines.from_json([two.to_json(0), None, two.to_json(1)])
+    for f in fields(Baselines):
+        learned, stored = getattr(two, f.name), getattr(back, f.name)
+        assert stored.shape == (3, *learned.shape[1:]), f.name
+        assert np.allclose(np.nan_to_num(stored[[0, 2]]), np.nan_to_num(learned), atol=1e-4), f.name
+    assert back.ready.tolist() == [True, False, True]
+    assert back.smooth_slots.tolist()[::2] == two.smooth_slots.tolist()
