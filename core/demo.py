@@ -124,7 +124,7 @@ def seed_dev_home(session: Session, now: datetime, *, watcher_line_id: str = DEM
     assert home is not None
     from core.reports.daily import send_daily
 
-    yesterday = now.astimezone(ZoneInfo(home.timezone)).date() - timedelta(days=1)
+    yesterday = now.astimezone(home.tz).date() - timedelta(days=1)
     send_daily(session, home, yesterday)
     audit.record(session, ACTOR, "demo.dev_home_seeded", home_id=home.id)
     return cast
@@ -236,7 +236,7 @@ def voice_settled(session: Session, incident_id: int) -> bool:
 
 
 def local_day(home: Home, when: datetime) -> date:
-    return when.astimezone(ZoneInfo(home.timezone)).date()
+    return when.astimezone(home.tz).date()
 
 
 # ---- the morning ----------------------------------------------------------------------

@@ -45,8 +45,10 @@ def open_incident(
     )
     if already is not None:
         return None
+    from core.detection.evidence import Evidence
     from core.escalation.policy import snapshot_for
 
+    evidence = Evidence.from_json(evidence, strict=True).to_json()  # a key no reader knows is refused here
     now = clock.now()
     incident = Incident(
         home_id=home.id,
@@ -98,7 +100,7 @@ def acknowledge(
         incident_id=incident.id,
     )
     notices.stop_pending(session, incident)
-    notices.tell_alerted(session, incident, "ack", "escalation.ack_notice", who=who, except_watcher_id=watcher_id)
+    notices.tell_alerted(session, incident, "ack", who=who, except_watcher_id=watcher_id)
     return True
 
 
@@ -131,9 +133,8 @@ def close(
     )
     if reason is not CloseReason.NOTICE:  # a notice closes right after writing its messages: keep them
         notices.stop_pending(session, incident)
-    if (text_key := notices.CLOSE_NOTICES.get(reason)) is not None:
-        notices.tell_alerted(session, incident, f"close_{reason.value}", text_key, who=who,
-                             except_watcher_id=watcher_id)
+    if (event := notices.ENDINGS.get(reason)) is not None:
+        notices.tell_alerted(session, incident, event, who=who, except_watcher_id=watcher_id)
     return True
 
 
@@ -147,7 +148,7 @@ def close_for_usage(session: Session, home_id: int, seen_at: datetime) -> list[I
     closed = []
     for incident in open_incidents_of(session, home_id):
         if incident.kind in EMERGENCY_KINDS:
-            incident.evidence = {**incident.evidence, "usage_seen_at": seen_at.isoformat()}
+            incident.evidence = {**incident.evidence, "usage_seen": seen_at.isoformat()}
             if close(session, incident, CloseReason.USAGE_SEEN, "detection"):
                 closed.append(incident)
     return closed

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 01:40:28.668969
+Create Date: 2026-11-30 01:08:47.693883
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('address', sa.String(length=400), nullable=True),
     sa.Column('line_group_id', sa.String(length=64), nullable=True),
+    sa.Column('language', sa.String(length=8), server_default='ja', nullable=False),
     sa.Column('group_linked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_building')),
@@ -104,7 +105,7 @@ def upgrade() -> None:
     sa.Column('source_key', sa.String(length=64), nullable=False),
     sa.Column('event_type', sa.String(length=32), nullable=False),
     sa.Column('body', sa.JSON(), nullable=False),
-    sa.Column('state', sa.Enum('received', 'processed', 'failed', name='webhookstate', native_enum=False, length=32), nullable=False),
+    sa.Column('state', sa.Enum('received', 'processed', 'failed', 'skipped', name='webhookstate', native_enum=False, length=32), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
