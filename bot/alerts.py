@@ -65,7 +65,7 @@ def _say_ending(ctx: Ctx, incident: Incident) -> None:
 def ack(ctx: Ctx, fields: dict[str, str]) -> None:
     incident, who, watcher_id = _incident_for(ctx, fields)
     source = "line_group" if ctx.is_group else "line"
-    if incidents.acknowledge(ctx.session, incident, who, source, watcher_id=watcher_id):
+    if incidents.acknowledge(ctx.session, incident, who, source, watcher_id=watcher_id, except_recipient=ctx.chat_id):
         ctx.say("bot.alert.acked_group" if ctx.is_group else "bot.alert.acked")
     else:
         _say_ending(ctx, incident)
@@ -77,7 +77,8 @@ def close(ctx: Ctx, fields: dict[str, str]) -> None:
         raise ValidationError("choice.use_buttons")
     incident, who, watcher_id = _incident_for(ctx, fields)
     actor = f"line_group:{ctx.chat_id}" if ctx.is_group else f"line:{watcher_id}"
-    if incidents.close(ctx.session, incident, reason, actor, who=who, watcher_id=watcher_id):
+    if incidents.close(ctx.session, incident, reason, actor, who=who, watcher_id=watcher_id,
+                       except_recipient=ctx.chat_id):
         ctx.say(f"bot.alert.closed_{reason.value}")
     else:
         _say_ending(ctx, incident)

@@ -167,7 +167,7 @@ def answer_by_line(session: Session, resident: Resident, reply: Reply) -> tuple[
         return Outcome.CONFIRMED_TOLD, incident
     incident.evidence = {**incident.evidence, "resident_reply": reply.shown(), "resident_sticker": reply.sticker}
     _mark_line_attempts(incident, "line")
-    told = bool(alerted(session, incident))
+    told = bool(alerted(session, incident, alerts_only=True))
     confirm_resident(session, incident, "resident_line")
     audit.record(session, "resident_line", "resident_confirmed", home_id=incident.home_id, incident_id=incident.id,
                  answer=answer.value)

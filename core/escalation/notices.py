@@ -41,14 +41,15 @@ def _hears_ending(attempt: EscalationAttempt) -> bool:
     return spec is not None and attempt.channel in spec.ending_channels
 
 
-def alerted(session: Session, incident: Incident, *, family_only: bool = False
-            ) -> list[tuple[EscalationAttempt, OutboxMessage]]:
-    """Attempts whose message went out (or is going out right now) to someone who hears the ending."""
+def alerted(session: Session, incident: Incident, *, only: tuple[StepKind, ...] | None = None,
+            alerts_only: bool = False) -> list[tuple[EscalationAttempt, OutboxMessage]]:
+    """Attempts whose message went out (or is going out right now) to someone who hears the ending;
+    ``alerts_only`` leaves out the senior's own check-in, ``only`` keeps just those step kinds."""
     from core.escalation.steps import SPECS
 
-    kinds = [k for k, spec in SPECS.items() if spec.ending_channels and (spec.alerts or not family_only)]
-    if family_only:
-        kinds = [StepKind.ALERT_FAMILY]
+    kinds = [k for k, spec in SPECS.items() if spec.ending_channels and (spec.alerts or not alerts_only)]
+    if only is not None:
+        kinds = [k for k in kinds if k in only]
     rows = session.execute(
         select(EscalationAttempt, OutboxMessage)
         .join(OutboxMessage, OutboxMessage.attempt_id == EscalationAttempt.id)
@@ -104,14 +105,16 @@ def ending_text(incident: Incident, home: Home, lang: str, *, name: str, residen
 
 
 def tell_alerted(session: Session, incident: Incident, event: str, *,
-                 who: str | None = None, except_watcher_id: int | None = None) -> int:
+                 who: str | None = None, except_watcher_id: int | None = None,
+                 except_recipient: str | None = None) -> int:
     """One short message to each recipient already alerted (except the one who acted). Returns count."""
     home = session.get(Home, incident.home_id)
     assert home is not None
     sent: set[tuple[Channel, str]] = set()
     for attempt, row in alerted(session, incident):
         route = (attempt.channel, attempt.target)
-        if route in sent or (except_watcher_id is not None and attempt.watcher_id == except_watcher_id):
+        if route in sent or (except_watcher_id is not None and attempt.watcher_id == except_watcher_id) \
+                or (except_recipient is not None and row.recipient == except_recipient):
             continue
         to_resident = attempt.step_kind == StepKind.CONTACT_RESIDENT
         if to_resident and event == "resident_ok":

@@ -75,7 +75,7 @@ def pass_on(session: Session, incident: Incident, words: str | None) -> int:
     assert home is not None
     n = len(session.scalars(select(OutboxMessage.id).where(OutboxMessage.incident_id == incident.id)).all())
     told = 0
-    for attempt, row in alerted(session, incident, family_only=True):
+    for attempt, row in alerted(session, incident, only=(StepKind.ALERT_FAMILY,)):
         watcher = session.get(Watcher, attempt.watcher_id) if attempt.watcher_id else None
         lang = normalize_language(watcher.language if watcher else None)
         link = _link(session, home.id, attempt.watcher_id)
