@@ -58,6 +58,7 @@ def test_newcomer_registers_and_acknowledges_a_simulated_alert(served: str, cloc
 
     assert requests.post(f"{api}/simulate-alert", json=me, timeout=10).status_code == 400
     send(kind="follow")
+    tap(t("roles.family"))
     tap("家族です")
     for text in ("お父さん", "山田太郎", "東京都港区1-1", "0300000000000000000031", "55", "従量電灯B", "09011112222"):
         send(kind="message", text=text)

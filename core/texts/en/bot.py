@@ -57,7 +57,6 @@ TEXTS: dict[str, str] = {
         "We write only when something is unusual, plus one short report each morning."
     ),
     "bot.follow.welcome_back": "Welcome back. We will send you the watch-over messages again.",
-    "bot.follow.senior": "This is mimamori. When your family checks on you, just reply \"OK\".",
     "bot.register.intro": "Let's register the home. To stop at any time, send \"cancel\".",
     "bot.register.ask.relation": "How are you related to the person you watch over?",
     "bot.register.relation.family": "Family",
@@ -115,7 +114,7 @@ TEXTS: dict[str, str] = {
     "bot.pause.nothing_to_resume": "Nothing is paused. Watching continues.",
     "bot.join.ask": "Please enter the invite code (8 characters).",
     "bot.join.done": "You now watch over {name}.",
-    "bot.join.resident_done": "All set. When your family checks on you, reply \"OK\".",
+    "bot.join.resident_done": "All set. When we ask how you are, answer with any words you like. If you need help, send \"help\".",
     "bot.group.hello": "This is mimamori. Alerts for this building will come to this group. Send \"link\" and then the code from the management company.",
     "bot.group.ask_code": "Please enter the building's link code (8 characters).",
     "bot.group.linked": "Linked with \"{building}\". Alerts for its units will come here.",

@@ -12,7 +12,7 @@ TEXTS: dict[str, str] = {
         "{name}, thank you for your message. If you ever need help, send \"help\" and we will tell your family at once."
     ),
     "senior.follow.ask_code": (
-        "{name}, this is mimamori. Please send the six-letter invite code your family received. "
+        "This is mimamori. Please send the six-letter invite code your family received. "
         "If you do not have it, please ask your family for the mimamori invite code."
     ),
     "senior.follow.greeting": (

@@ -58,7 +58,6 @@ TEXTS: dict[str, str] = {
         "お知らせは、いつもと違うときと、毎朝の短いご報告（1日1回）だけです。"
     ),
     "bot.follow.welcome_back": "おかえりなさい。また見守りのお知らせをお届けします。",
-    "bot.follow.senior": "みまもりです。ご家族からの確認のときは「OK」と返してください。",
     # register
     "bot.register.intro": "それでは、見守るお宅を登録します。途中でやめるときは「キャンセル」と送ってください。",
     "bot.register.ask.relation": "見守る方とのご関係を教えてください。",
@@ -120,7 +119,7 @@ TEXTS: dict[str, str] = {
     # join
     "bot.join.ask": "招待コード（8文字）を入力してください。",
     "bot.join.done": "{name}の見守りに参加しました。",
-    "bot.join.resident_done": "登録できました。ご家族から確認のお知らせが来たら「OK」と返してください。",
+    "bot.join.resident_done": "登録できました。ご様子の確認のお知らせが届いたら、どんな言葉でもお返事ください。困ったときは「助けて」と送ってください。",
     # groups
     "bot.group.hello": "みまもりです。この建物のお知らせをこのグループにお届けします。管理会社からのコードを「連携」と送ってから入力してください。",
     "bot.group.ask_code": "建物の連携コード（8文字）を入力してください。",
