@@ -196,3 +196,20 @@ def test_a_false_alarm_is_heard_by_the_others_and_old_buttons_say_so(world, cloc
     with session_scope() as s:
         assert s.get(Incident, incident_id).close_reason is CloseReason.FALSE_ALARM
         assert s.get(Home, world["home"].id) is not None
+
+
+def test_the_landlord_group_hears_its_own_language(world, clock) -> None:
+    from core.models import Building
+
+    with session_scope() as s:
+        s.scalar(select(Building).where(Building.line_group_id == GROUP)).language = "en"
+    incident_id = _checkin(world)
+    _until_family_alerted(clock, who=2)
+    clock.advance(minutes=15)
+    run()
+    [card] = texts(world["group"])
+    assert catalog("en")["escalation.landlord_body"] in card and "101" in card
+    world["son"].postback(f"action=close&incident={incident_id}&reason=safe")
+    run()
+    [told] = texts(world["group"])
+    assert says("endings.safe", told, "en")
