@@ -18,6 +18,7 @@ from core.enums import EMERGENCY_KINDS, ContactMethod, IncidentKind
 from core.errors import ValidationError
 from core.escalation.kinds import Param, StepKind
 from core.models import Home
+from core.texts import LANGUAGES
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ def _check_param(kind: str, name: str, spec: Param, value: Any) -> Any:
         raise ValidationError(
             "escalation.policy_out_of_range", f"{kind}.{name} must be {spec.low}..{spec.high}", step=kind
         )
+    if name == "language" and value not in LANGUAGES:
+        raise ValidationError("escalation.policy_bad_value", f"language must be one of {LANGUAGES}", step=kind)
     if name == "webhook_url" and not value.startswith(("https://", "http://")):
         raise ValidationError("escalation.policy_bad_value", "webhook_url must be an http(s) URL", step=kind)
     return value
