@@ -17,6 +17,7 @@ import time as _time
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core import clock
 from core.db import session_scope
@@ -43,15 +44,15 @@ def simulated_evidence(home: Home, now: datetime) -> dict:
                     confidence=0.9, simulated=True).to_json()
 
 
-def start(session: object, home: Home) -> Incident:
+def start(session: Session, home: Home) -> Incident:
     """Open the simulated incident (or return the home's open one)."""
     now = clock.now()
     evidence = simulated_evidence(home, now)
-    incident = open_incident(session, home, IncidentKind.NO_WAKE,  # type: ignore[arg-type]
+    incident = open_incident(session, home, IncidentKind.NO_WAKE,
                              window_start=datetime.fromisoformat(evidence["quiet_since"]),
                              evidence=evidence, confidence=0.9)
     if incident is None:
-        incident = session.scalar(select(Incident).where(  # type: ignore[attr-defined]
+        incident = session.scalar(select(Incident).where(
             Incident.home_id == home.id, Incident.kind == IncidentKind.NO_WAKE, Incident.closed_at.is_(None)))
     assert incident is not None
     return incident
