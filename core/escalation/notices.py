@@ -131,7 +131,16 @@ def tell_alerted(session: Session, incident: Incident, event: str, *,
 def _words_for(session: Session, incident: Incident, home: Home, attempt: EscalationAttempt, event: str,
                who: str | None, to_resident: bool) -> tuple[str, str]:
     """The ending in the recipient's language, naming the senior as that recipient does."""
+    lang, name = recipient(session, incident, home, attempt)
+    text = ending_text(incident, home, lang, name=name, resident=to_resident, event=event, who=who) or ""
+    return text, t("escalation.notice_subject", lang, name=name)
+
+
+def recipient(session: Session, incident: Incident, home: Home, attempt: EscalationAttempt) -> tuple[str, str]:
+    """(language, how they name the senior) for whoever ``attempt`` reached: the senior, a family
+    member (their own word for the senior), the landlord group or the dispatch partner."""
     watcher = session.get(Watcher, attempt.watcher_id) if attempt.watcher_id else None
+    to_resident = attempt.step_kind == StepKind.CONTACT_RESIDENT
     if to_resident:
         lang = normalize_language(home.resident.language if home.resident else None)
     elif attempt.step_kind == StepKind.ALERT_LANDLORD_GROUP and home.building is not None:
@@ -142,9 +151,7 @@ def _words_for(session: Session, incident: Incident, home: Home, attempt: Escala
         lang = normalize_language(watcher.language if watcher else None)
     link = session.scalar(select(HomeWatcher).where(
         HomeWatcher.home_id == home.id, HomeWatcher.watcher_id == attempt.watcher_id)) if watcher else None
-    name = messages.resident_name(home, lang, link.relation_label if link else None)
-    text = ending_text(incident, home, lang, name=name, resident=to_resident, event=event, who=who) or ""
-    return text, t("escalation.notice_subject", lang, name=name)
+    return lang, messages.resident_name(home, lang, link.relation_label if link else None)
 
 
 def _dispatch_language(incident: Incident) -> str | None:

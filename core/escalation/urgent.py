@@ -57,7 +57,7 @@ def call_for_help(session: Session, resident: Resident, words: str, incident: In
         pass_on(session, incident, words)
         return incident
     _stop_resident_contact(session, incident)
-    pass_on(session, incident, words)  # those already alerted hear the senior's words now
+    pass_on(session, incident, words, first=True)  # those already alerted hear the call for help now
     family = _family_step(incident)
     if incident.acknowledged_at is None and family is not None and incident.step_index <= family:
         incident.step_index = family
@@ -67,33 +67,28 @@ def call_for_help(session: Session, resident: Resident, words: str, incident: In
     return incident
 
 
-def pass_on(session: Session, incident: Incident, words: str | None) -> int:
-    """Show the family already alerted what the senior just wrote (never closes anything)."""
-    from core.escalation.notices import alerted
+def pass_on(session: Session, incident: Incident, words: str | None, *, first: bool = False) -> int:
+    """Show everyone already alerted (family, landlord group) what the senior just wrote: the
+    call for help itself when ``first``, else their next words. Never closes anything."""
+    from core.escalation.notices import alerted, recipient
 
     home = session.get(Home, incident.home_id)
     assert home is not None
     n = len(session.scalars(select(OutboxMessage.id).where(OutboxMessage.incident_id == incident.id)).all())
     told = 0
-    for attempt, row in alerted(session, incident, only=(StepKind.ALERT_FAMILY,)):
-        watcher = session.get(Watcher, attempt.watcher_id) if attempt.watcher_id else None
-        lang = normalize_language(watcher.language if watcher else None)
-        link = _link(session, home.id, attempt.watcher_id)
-        name = messages.resident_name(home, lang, link.relation_label if link else None)
-        text = t("endings.resident_wrote", lang, name=name, words=words or t("endings.a_sticker", lang))
+    shown = (StepKind.ALERT_FAMILY, StepKind.ALERT_LANDLORD_GROUP)
+    for attempt, row in alerted(session, incident, only=shown):
+        lang, name = recipient(session, incident, home, attempt)
+        said = words or t("endings.a_sticker", lang)
+        text = ("\n".join([t("endings.help_title", lang, name=name), t("endings.help_words", lang, words=said),
+                           t("endings.help_now", lang)]) if first
+                else t("endings.resident_wrote", lang, name=name, words=said))
         outbox.enqueue(session, channel=row.channel, recipient=row.recipient,
                        payload=messages.text_payload(row.channel.value, text,
                                                      t("endings.help_title", lang, name=name)),
                        key=f"inc:{incident.id}:words:{n}:{attempt.id}", home_id=home.id, incident_id=incident.id)
         told += 1
     return told
-
-
-def _link(session: Session, home_id: int, watcher_id: int | None) -> HomeWatcher | None:
-    if watcher_id is None:
-        return None
-    return session.scalar(select(HomeWatcher).where(HomeWatcher.home_id == home_id,
-                                                    HomeWatcher.watcher_id == watcher_id))
 
 
 def _help_without_incident(session: Session, home: Home, words: str) -> None:

@@ -213,3 +213,18 @@ def test_the_landlord_group_hears_its_own_language(world, clock) -> None:
     run()
     [told] = texts(world["group"])
     assert says("endings.safe", told, "en")
+
+
+def test_a_call_for_help_after_everyone_was_alerted_reaches_each_of_them_as_urgent(world, clock) -> None:
+    incident_id = _checkin(world)
+    _until_family_alerted(clock, who=2)
+    clock.advance(minutes=15)
+    run()
+    for chat in ("son", "daughter", "group"):
+        texts(world[chat])
+    world["senior"].text("たすけて")
+    run()
+    for chat, name in (("son", "お母さん"), ("daughter", "お母さん"), ("group", "山田 ハナさん")):
+        [urgent] = texts(world[chat])
+        assert urgent.startswith(f"【至急】{name}") and "「たすけて」" in urgent
+    assert load(incident_id).closed_at is None
