@@ -34,12 +34,16 @@ MAX_STEPS = 40
 
 
 def simulated_evidence(home: Home, now: datetime) -> dict:
-    """What the no-wake detector writes, for a morning where nothing was used since last night."""
+    """What the no-wake detector writes, for a morning where nothing was used since last night's
+    bedtime (the family's sleep time, else 22:30; at most a day ago)."""
     local = now.astimezone(home.tz)
     schedule = home.schedule
     wake = getattr(schedule, "wake_time", None) if schedule is not None else None
+    bed = getattr(schedule, "sleep_time", None) if schedule is not None else None
     usual = f"{wake.hour}:{wake.minute:02d}" if wake is not None else "7:00"
-    quiet = (local - timedelta(hours=9)).replace(minute=0 if local.minute < 30 else 30, second=0, microsecond=0)
+    quiet = local.replace(hour=bed.hour if bed else 22, minute=bed.minute if bed else 30, second=0, microsecond=0)
+    while quiet >= local - timedelta(hours=2):
+        quiet -= timedelta(days=1)
     return Evidence(window_start=quiet.isoformat(), quiet_since=quiet.isoformat(), usual_wake=usual,
                     confidence=0.9, simulated=True).to_json()
 

@@ -12,7 +12,7 @@ TEXTS: dict[str, str] = {
     "reports.result.answered": "応答がありました",
     "reports.result.no_answer": "応答なし",
     "reports.result.ended_meanwhile": "その前に終わりました",
-    "reports.result.sent": "お送りしました",
+    "reports.result.sent": "送信済み",
     "reports.result.not_needed": "ほかの方が対応したため、お送りしていません",
     "reports.result.failed": "届きませんでした",
     "reports.who.partner": "駆けつけの提携先",
