@@ -121,8 +121,9 @@ def tell_alerted(session: Session, incident: Incident, event: str, *,
             continue  # the senior is answered in their own chat
         sent.add(route)
         text, subject = _words_for(session, incident, home, attempt, event, who, to_resident)
+        partner = {"incident": {"id": incident.id}, "event": _partner_event(event)}
         payload = (messages.text_payload(row.channel.value, text, subject) if row.channel is not Channel.WEBHOOK
-                   else {"url": row.recipient, "json": {"incident": {"id": incident.id}, "event": event}})
+                   else {"url": row.recipient, "json": partner})
         outbox.enqueue(session, channel=row.channel, recipient=row.recipient, payload=payload,
                        key=f"inc:{incident.id}:tell:{event}:{attempt.id}", home_id=home.id, incident_id=incident.id)
     return len(sent)
@@ -157,3 +158,8 @@ def recipient(session: Session, incident: Incident, home: Home, attempt: Escalat
 def _dispatch_language(incident: Incident) -> str | None:
     steps = (incident.policy_snapshot or {}).get("steps", [])
     return next((s.get("language") for s in steps if s.get("kind") == StepKind.ALERT_DISPATCH), None)
+
+
+def _partner_event(event: str) -> str:
+    """The dispatch partner's webhook names events as it always has: ``ack`` or ``close_<reason>``."""
+    return event if event == "ack" else f"close_{event}"
