@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit, clock
+from core.detection.evidence import Evidence
 from core.enums import EMERGENCY_KINDS, AttemptState
 from core.escalation.attempts import advance
 from core.escalation.kinds import StepKind
@@ -165,7 +166,8 @@ def answer_by_line(session: Session, resident: Resident, reply: Reply) -> tuple[
         # after a call for help the family is on its way: a later "OK" is passed on, never closes it
         urgent.pass_on(session, incident, reply.shown())
         return Outcome.CONFIRMED_TOLD, incident
-    incident.evidence = {**incident.evidence, "resident_reply": reply.shown(), "resident_sticker": reply.sticker}
+    incident.evidence = Evidence.from_json(incident.evidence).but(
+        resident_reply=reply.shown(), resident_sticker=reply.sticker or None).to_json()
     _mark_line_attempts(incident, "line")
     told = bool(alerted(session, incident, alerts_only=True))
     confirm_resident(session, incident, "resident_line")
