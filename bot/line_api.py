@@ -5,18 +5,17 @@ Every call has a timeout. Replies use the reply token first and fall back to a p
 line-bot-sdk's messaging package (hundreds of models, seconds to import on a busy
 machine) is imported on first use, so web workers start answering at once.
 
-One ``ApiClient`` per process and API address is kept and shared by threads (its urllib3
-pool is thread-safe): a new client per message built a configuration and opened a new
-connection (a TLS handshake, with the real LINE) for every reply.
+The ``ApiClient`` is the process's one client (core/line_client.py), shared with the
+outbox's LINE pushes.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from core.line_client import shared_client
 from core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -135,18 +134,3 @@ class LineClient:
         from linebot.v3.messaging import MessagingApi
 
         return MessagingApi(self._api())
-
-
-_clients: dict[tuple[str, str | None], ApiClient] = {}
-_clients_guard = threading.Lock()
-
-
-def shared_client(host: str, token: str | None) -> ApiClient:
-    """This process's client for one API address and token (made on first use, kept)."""
-    from linebot.v3.messaging import ApiClient, Configuration
-
-    with _clients_guard:
-        client = _clients.get((host, token))
-        if client is None:
-            client = _clients[(host, token)] = ApiClient(Configuration(host=host, access_token=token))
-        return client

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
@@ -63,6 +64,7 @@ class Building(Base):
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str | None] = mapped_column(String(400))
     line_group_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    language: Mapped[str] = mapped_column(String(8), default="ja", server_default="ja")  # the group's messages
     group_linked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=_now)
 
@@ -103,6 +105,13 @@ class Home(Base):
     resident: Mapped[Resident | None] = relationship(back_populates="home", uselist=False)
     watcher_links: Mapped[list[HomeWatcher]] = relationship(back_populates="home")
     schedule: Mapped[Schedule | None] = relationship(back_populates="home", uselist=False)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The home's time zone: the one place that falls back to the service's default."""
+        from core.settings import get_settings
+
+        return ZoneInfo(self.timezone or get_settings().mimamori_timezone)
 
 
 class Resident(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 02:06:42.818675
+Create Date: 2026-11-30 02:08:38.647244
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('address', sa.String(length=400), nullable=True),
     sa.Column('line_group_id', sa.String(length=64), nullable=True),
+    sa.Column('language', sa.String(length=8), server_default='ja', nullable=False),
     sa.Column('group_linked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_building')),

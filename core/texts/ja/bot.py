@@ -58,7 +58,6 @@ TEXTS: dict[str, str] = {
         "お知らせは、いつもと違うときと、毎朝の短いご報告（1日1回）だけです。"
     ),
     "bot.follow.welcome_back": "おかえりなさい。また見守りのお知らせをお届けします。",
-    "bot.follow.senior": "みまもりです。ご家族からの確認のときは「OK」と返してください。",
     # register
     "bot.register.intro": "それでは、見守るお宅を登録します。途中でやめるときは「キャンセル」と送ってください。",
     "bot.register.ask.relation": "見守る方とのご関係を教えてください。",
@@ -120,7 +119,7 @@ TEXTS: dict[str, str] = {
     # join
     "bot.join.ask": "招待コード（8文字）を入力してください。",
     "bot.join.done": "{name}の見守りに参加しました。",
-    "bot.join.resident_done": "登録できました。ご家族から確認のお知らせが来たら「OK」と返してください。",
+    "bot.join.resident_done": "登録できました。ご様子の確認のお知らせが届いたら、どんな言葉でもお返事ください。困ったときは「助けて」と送ってください。",
     # groups
     "bot.group.hello": "みまもりです。この建物のお知らせをこのグループにお届けします。管理会社からのコードを「連携」と送ってから入力してください。",
     "bot.group.ask_code": "建物の連携コード（8文字）を入力してください。",
@@ -181,30 +180,12 @@ TEXTS: dict[str, str] = {
     "bot.help.alerts": "いつもと違うときは、まずご本人に確認し、応答がなければご家族にお知らせします。",
     "bot.help.cancel": "手続きの途中でやめるときは「キャンセル」と送ってください。",
     # alerts
-    "bot.alert.title": "{name}のお宅のお知らせ",
-    "bot.alert.kind.no_wake": "{name}の朝の電気の使用が、まだ見られません。",
-    "bot.alert.kind.inactivity": "{name}のお宅で、長い時間電気の動きがありません。",
-    "bot.alert.kind.flat_usage": "{name}のお宅で、電気の使い方がいつもと違います。",
-    "bot.alert.kind.night_activity": "{name}のお宅で、夜遅くまで電気がついています。",
-    "bot.alert.kind.usage_resumed": "{name}のお宅で、電気の使用がありました。",
-    "bot.alert.kind.over_usage": "{name}のお宅で、いつもより電気をたくさん使っています。",
-    "bot.alert.kind.data_gap": "{name}のお宅のデータが届いていません。見守りが十分にできていません。",
-    "bot.alert.unit": "お部屋：{unit}",
-    "bot.alert.told": "お知らせした方：{names}",
-    "bot.alert.ack": "対応します",
-    "bot.alert.ack_group": "確認に行きます",
-    "bot.alert.close_safe": "無事でした",
-    "bot.alert.close_false": "誤報でした",
     "bot.alert.group_label": "{building}のグループ",
     "bot.alert.acked": "ありがとうございます。対応をお願いします。ほかの方にもお伝えします。",
     "bot.alert.acked_group": "ありがとうございます。みなさんに「確認に行きます」とお伝えしました。",
     "bot.alert.already_closed": "このお知らせは、すでに終わっています。",
-    "bot.alert.already_taken": "このお知らせは、{who}が対応しています。",
     "bot.alert.closed_safe": "無事でよかったです。お知らせを終了しました。",
     "bot.alert.closed_false_alarm": "誤報として終了しました。ご迷惑をおかけしました。",
-    "bot.senior.how_to_answer": "お元気でしたら「OK」と送ってください。",
-    "bot.senior.checkin": "みまもりです。お元気ですか。大丈夫でしたら「OK」と返してください。",
-    "bot.senior.thanks": "ありがとうございます。ご家族にお伝えします。",
     "bot.choose_home.ask": "どちらのお宅ですか。",
     # rich menu
     "bot.richmenu.register": "登録",
