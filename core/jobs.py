@@ -112,8 +112,10 @@ CLOCK_JOBS: tuple[JobSpec, ...] = (
     JobSpec("meter_cycle", "core.jobs:run_cycle", trigger=Cron(minute="5,35")),
     JobSpec("baselines", "core.detection.live:refresh_baselines", trigger=Cron("15", "3", local=True),
             call="session_now"),
-    # Homes choose their report time; a frequent job sends those whose time has passed.
+    # Homes choose their report time; a frequent job sends those whose time has passed (the
+    # daily report only to watchers who asked for it; the weekly digest is the default).
     JobSpec("daily_reports", "core.reports.jobs:send_due_daily_reports", trigger=Cron(minute="*/5")),
+    JobSpec("weekly_digests", "core.reports.jobs:send_due_weekly_digests", trigger=Cron(minute="*/15")),
     # Last month's report goes at each home's report time on the 1st (caught up by the 3rd).
     JobSpec("monthly_reports", "core.reports.jobs:send_monthly_reports", trigger=Cron("*/15", "*", "1-3", local=True)),
     JobSpec("pause_expiry", "core.expiry:expire_pauses", trigger=Every(60), call="session_now"),

@@ -135,7 +135,9 @@ def detect_range(
     """:func:`run_detection` for homes with ids ``lo..hi`` only (a worker's chunk);
     returns (homes evaluated, incidents opened)."""
     settings = get_settings()
-    sens = sensitivity or Sensitivity(gap_slots=max(1, settings.data_gap_after_minutes // 30))
+    sens = sensitivity or Sensitivity(
+        gap_slots=max(1, settings.data_gap_after_minutes // 30), false_alarm_budget=settings.false_alarm_budget
+    )
     last = slot_of(now - timedelta(minutes=settings.reading_delay_minutes)) - 1
     first = last - WINDOW_SLOTS + 1
     homes = session.execute(

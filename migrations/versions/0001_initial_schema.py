@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 01:45:40.726313
+Create Date: 2026-11-30 02:08:38.647244
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('address', sa.String(length=400), nullable=True),
     sa.Column('line_group_id', sa.String(length=64), nullable=True),
+    sa.Column('language', sa.String(length=8), server_default='ja', nullable=False),
     sa.Column('group_linked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_building')),
@@ -180,6 +181,7 @@ def upgrade() -> None:
     sa.Column('relation_label', sa.String(length=50), nullable=True),
     sa.Column('channels', sa.JSON(), nullable=False),
     sa.Column('notify_daily', sa.Boolean(), nullable=False),
+    sa.Column('notify_weekly', sa.Boolean(), nullable=False),
     sa.Column('notify_monthly', sa.Boolean(), nullable=False),
     sa.Column('notify_usage', sa.Boolean(), nullable=False),
     sa.Column('notify_over_usage', sa.Boolean(), nullable=False),
@@ -340,6 +342,7 @@ def upgrade() -> None:
     sa.Column('attempt_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('in_doubt_since', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['attempt_id'], ['escalation_attempt.id'], name=op.f('fk_outbox_message_attempt_id_escalation_attempt'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['home_id'], ['home.id'], name=op.f('fk_outbox_message_home_id_home'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_outbox_message_incident_id_incident'), ondelete='SET NULL'),
