@@ -1,4 +1,5 @@
-"""``mimamori worker``: the escalation tick and the outbox dispatcher, as loops.
+"""``mimamori worker``: the escalation tick, the outbox dispatcher and the meter cycle's
+detection chunks (core/detection/chunks.py: same row-lock claim), as loops.
 
 Run any number of workers, on any machines: each loop claims its rows with ``FOR UPDATE
 SKIP LOCKED`` (inside core.escalation), so two workers never take the same incident step or
