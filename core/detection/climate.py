@@ -1,0 +1,154 @@
+"""What this home's cooling (or heating) looks like, and whether it is on today. Pure numpy.
+
+Learning: on the home's own hot days (forecast maximum at or above ``hot_c``) against
+its mild days, the median use of each half-hour differs by what the air conditioner adds
+— the *load* per half-hour. Heating is the same on cold days (minimum at or below
+``cold_c``). Medians make a forgotten day or an outing count for little. A home with
+enough hot days and no load worth the name has *never been seen cooling*: it is told once,
+kindly, and not nudged every hot day. A home with too few hot days yet is judged with a
+generic prior instead of its own load.
+
+Checking: over a window of today's half-hours (morning to the latest reading), the mean
+excess over the mild median is compared with the load this home usually adds in those
+half-hours. Means over several half-hours also hold at 0.1 kWh register steps, where a
+single half-hour says little. Someone is *home* when enough half-hours of the window rise
+a register step or more above the home's quiet level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+SLOTS = 48
+Kind = Literal["cooling", "heating"]
+
+
+@dataclass(frozen=True)
+class ClimateParams:
+    hot_c: float = 31.0  # a hot day, for learning and checking
+    cold_c: float = 2.0  # a cold night (forecast minimum)
+    mild_max: tuple[float, float] = (17.0, 27.0)  # a mild day's maximum
+    mild_min: tuple[float, float] = (8.0, 20.0)  # a mild day's minimum (heating)
+    min_days: int = 3  # hot (cold) days and mild days needed to learn
+    seen_kwh: float = 0.05  # mean load per half-hour that counts as "this home cools"
+    prior_kwh: float = 0.10  # expected load when the home's own is not known yet
+    on_share: float = 0.45  # today's excess / usual load that counts as "on"
+    on_floor_kwh: float = 0.04  # ... and never less than this per half-hour
+    home_slots: int = 2  # half-hours of activity in the window that say someone is home
+
+
+COOL_WINDOW = (20, 34)  # 10:00-17:00 local: where learned cooling load is summed
+HEAT_WINDOW = (34, 46)  # 17:00-23:00 local: the cold evening
+
+
+@dataclass(frozen=True)
+class ClimateProfile:
+    """One home's learned cooling or heating: ``load`` and ``mild`` are kWh per half-hour [48]."""
+
+    kind: Kind
+    load: np.ndarray
+    mild: np.ndarray
+    quiet: float  # the home's quiet level (a low percentile of mild days)
+    step: float  # register step of the meter: 0.1 or 0.01 (or finer)
+    days: int  # hot (cold) days learned from
+    mild_days: int
+    seen: bool | None  # None: too few days to say
+
+    def level(self, window: tuple[int, int]) -> float:
+        return float(np.mean(self.load[window[0]:window[1]]))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "load": np.round(self.load, 4).tolist(), "mild": np.round(self.mild, 4).tolist(),
+                "quiet": round(self.quiet, 4), "step": self.step, "days": self.days, "mild_days": self.mild_days,
+                "seen": self.seen}
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> ClimateProfile:
+        return ClimateProfile(data["kind"], np.asarray(data["load"], float), np.asarray(data["mild"], float),
+                              float(data["quiet"]), float(data["step"]), int(data["days"]), int(data["mild_days"]),
+                              data["seen"])
+
+
+@dataclass(frozen=True)
+class Verdict:
+    on: bool  # the home's own cooling (heating) shape is there
+    home: bool  # someone is home (activity seen in the window)
+    excess: float  # today's mean excess over a mild day, kWh per half-hour
+    expected: float  # what this home's cooling usually adds there
+    slots: int  # half-hours looked at
+
+
+def register_step(values: np.ndarray) -> float:
+    """0.1 if every reading sits on a 0.1 kWh step (coarse meters), else 0.01 or finer."""
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return 0.1
+    for step in (0.1, 0.01):
+        if np.all(np.abs(v / step - np.round(v / step)) < 1e-3):
+            return step
+    return 0.001
+
+
+def _median_rows(days: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    if not mask.any():
+        return np.full(SLOTS, np.nan)
+    chosen = days[mask]
+    out = np.full(SLOTS, np.nan)
+    has = np.isfinite(chosen).any(axis=0)
+    out[has] = np.nanmedian(chosen[:, has], axis=0)
+    return out
+
+
+def learn(days: np.ndarray, t_max: np.ndarray, t_min: np.ndarray, kind: Kind,
+          p: ClimateParams = ClimateParams()) -> ClimateProfile:
+    """Learn from ``days`` [D, 48] (local days, NaN = missing) and each day's forecast max/min [D]."""
+    days = np.asarray(days, float).reshape(-1, SLOTS)
+    t_max, t_min = np.asarray(t_max, float), np.asarray(t_min, float)
+    complete = np.isfinite(days).sum(axis=1) >= SLOTS * 0.75
+    if kind == "cooling":
+        extreme = complete & (t_max >= p.hot_c)
+        mild = complete & (t_max >= p.mild_max[0]) & (t_max <= p.mild_max[1])
+        window = COOL_WINDOW
+    else:
+        extreme = complete & (t_min <= p.cold_c)
+        mild = complete & (t_min >= p.mild_min[0]) & (t_min <= p.mild_min[1])
+        window = HEAT_WINDOW
+    mild_profile = _median_rows(days, mild)
+    load = np.clip(np.nan_to_num(_median_rows(days, extreme) - mild_profile, nan=0.0), 0.0, None)
+    mild_vals = days[mild]
+    quiet = float(np.nanpercentile(mild_vals, 10)) if np.isfinite(mild_vals).any() else float("nan")
+    enough = int(extreme.sum()) >= p.min_days and int(mild.sum()) >= p.min_days
+    seen = bool(np.mean(load[window[0]:window[1]]) >= p.seen_kwh) if enough else None
+    return ClimateProfile(kind, load, np.nan_to_num(mild_profile, nan=0.0), quiet, register_step(days),
+                          int(extreme.sum()), int(mild.sum()), seen)
+
+
+def check(profile: ClimateProfile | None, today: np.ndarray, first: int, last: int,
+          p: ClimateParams = ClimateParams()) -> Verdict:
+    """Is the home's cooling (heating) on in today's half-hours ``first..last-1`` [48, NaN = not yet]?"""
+    today = np.asarray(today, float)
+    window = today[first:last]
+    known = np.isfinite(window)
+    if profile is None or profile.seen is None:
+        mild = np.full(SLOTS, np.nan)
+        if profile is not None:
+            mild = profile.mild
+        expected = p.prior_kwh
+        if profile is None or not np.isfinite(mild).any() or profile.mild_days == 0:
+            finite = today[np.isfinite(today)]
+            mild = np.full(SLOTS, float(np.percentile(finite, 25)) if finite.size else 0.0)
+        step = register_step(today) if profile is None else profile.step
+        quiet = float(np.nanmin(today)) if np.isfinite(today).any() else 0.0
+    else:
+        mild, step, quiet = profile.mild, profile.step, profile.quiet
+        expected = max(float(np.mean(profile.load[first:last])), p.prior_kwh * 0.5)
+    if not known.any():
+        return Verdict(False, False, 0.0, expected, 0)
+    excess = float(np.mean(window[known] - mild[first:last][known]))
+    on = excess >= max(p.on_share * expected, p.on_floor_kwh)
+    active = window[known] >= (quiet if np.isfinite(quiet) else 0.0) + max(step, 0.05)
+    home = bool(on or int(active.sum()) >= p.home_slots)
+    return Verdict(bool(on), home, excess, expected, int(known.sum()))
