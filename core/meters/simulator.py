@@ -18,11 +18,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.enums import ReadingQuality
 from core.meters.sources import ReadingIn
+
+if TYPE_CHECKING:
+    from core.meters.climate_sim import Weather
 
 SLOT_SECONDS = 1800
 LOCAL_OFFSET_SECONDS = 9 * 3600  # Asia/Tokyo: no summer time
@@ -81,11 +85,14 @@ def simulate_many(
     end: datetime,
     *,
     incapacitated_from: Sequence[datetime | None] | None = None,
+    weather: Weather | None = None,
 ) -> np.ndarray:
     """kWh per half-hour, shape [homes, half-hours from ``start`` to ``end``) (float32).
 
     Intermediates are float64 [homes, half-hours]: for 100,000 homes ask a day or a week
     at a time (values do not depend on the range asked, so chunks join seamlessly).
+    With ``weather`` the air conditioner and heater answer each day's temperatures
+    (core.meters.climate_sim) instead of the fixed seasonal allowance.
     """
     first, last = slot_index(start), slot_index(end)
     slots = np.arange(first, max(first, last), dtype=np.int64)
@@ -131,8 +138,13 @@ def simulate_many(
     kwh = kwh + np.where(up & (np.abs(hour - bath) < 0.5), 0.45 * h["activity"], 0.0)
     night_trip = ~up & ~away & (per_slot(13) < 0.06)  # a light on for the bathroom at night
     kwh = kwh + np.where(night_trip, 0.03, 0.0)
-    heating = np.isin(month, (12, 1, 2)) * 0.10 + np.isin(month, (7, 8)) * 0.08
-    kwh = kwh + np.where(up, heating, 0.0)
+    if weather is None:
+        heating = np.isin(month, (12, 1, 2)) * 0.10 + np.isin(month, (7, 8)) * 0.08
+        kwh = kwh + np.where(up, heating, 0.0)
+    else:
+        from core.meters.climate_sim import climate_load
+
+        kwh = kwh + climate_load(seed_arr, slots, day, hour, up, away, wake, sleep, weather).kwh
 
     if incapacitated_from is not None:
         limits = np.array(
