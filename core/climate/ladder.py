@@ -44,6 +44,7 @@ from core.weather.store import DayWeather, day_weather, office_of
 LADDER_HOURS = 12  # a ladder left open this long ends quietly (the day is over)
 MIN_SLOTS = 3  # half-hours of today's readings needed before judging
 RECENT_SLOTS = 2  # "cooling appeared": the latest half-hours
+LAST_CALL_HOURS = 0.5  # after check hour + this, judge with what has arrived (the nudge is due by 14:00)
 
 
 class Rung(StrEnum):
@@ -284,17 +285,34 @@ def run_climate(session: Session, now: datetime) -> dict[str, int]:
         if _had_ladder_today(session, home, day_start) or pauses.active(session, home.id, now):
             continue
         profile = profile_of(session, home.id, trigger.profile)
-        if profile is not None and profile.seen is False:
+        decision, verdict = judge(trigger, profile, grid[row_of[home.id]], weather, _hour(local), settings)
+        if decision == "never_seen":
             counts["notices"] += never_seen_notice(session, home, trigger)
-            continue
-        if trigger.kind is IncidentKind.COLD_RISK and (profile is None or not profile.seen):
-            continue  # cold: only homes that usually heat with electricity
-        readings = grid[row_of[home.id]]
-        last = _latest(readings)
-        if last - trigger.first_slot < MIN_SLOTS:
-            continue
-        verdict = climate.check(profile, readings, trigger.first_slot, last, params())
-        if verdict.home and not verdict.on:
+        elif decision == "nudge" and verdict is not None:
             open_ladder(session, home, trigger, weather, verdict, now, settings)
             counts["nudged"] += 1
     return counts
+
+
+def judge(trigger: Trigger, profile: climate.ClimateProfile | None, readings: np.ndarray,
+          weather: DayWeather | None, hour: float, settings: Settings) -> tuple[str | None, climate.Verdict | None]:
+    """The pure decision for one home now: ``nudge``, ``never_seen`` (tell once) or None.
+
+    Shared by :func:`run_climate` and benchmarks/heat_eval.py, so what is measured is what runs.
+    """
+    start = trigger.check_hour(settings)
+    if weather is None or not trigger.extreme(weather, settings) or not start <= hour < start + trigger.check_hours:
+        return None, None
+    if profile is not None and profile.seen is False:
+        return "never_seen", None
+    if trigger.kind is IncidentKind.COLD_RISK and (profile is None or not profile.seen):
+        return None, None  # cold: only homes that usually heat with electricity
+    last = _latest(readings)
+    if last - trigger.first_slot < MIN_SLOTS:
+        return None, None
+    usual = profile.usual_start(climate.COOL_WINDOW if trigger.profile == "cooling" else climate.HEAT_WINDOW) \
+        if profile is not None and profile.seen else trigger.first_slot
+    if last < usual + MIN_SLOTS and hour < start + LAST_CALL_HOURS:
+        return None, None  # this home usually starts later: wait for its readings, not past the last call
+    verdict = climate.check(profile, readings, trigger.first_slot, last, params())
+    return ("nudge" if verdict.home and not verdict.on else None), verdict

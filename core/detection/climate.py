@@ -3,7 +3,7 @@
 Learning: on the home's own hot days (forecast maximum at or above ``hot_c``) against
 its mild days, the median use of each half-hour differs by what the air conditioner adds
 — the *load* per half-hour. Heating is the same on cold days (minimum at or below
-``cold_c``). Medians make a forgotten day or an outing count for little. A home with
+``cold_c``). Trimmed means make a forgotten day or an outing count for little. A home with
 enough hot days and no load worth the name has *never been seen cooling*: it is told once,
 kindly, and not nudged every hot day. A home with too few hot days yet is judged with a
 generic prior instead of its own load.
@@ -51,24 +51,33 @@ class ClimateProfile:
     kind: Kind
     load: np.ndarray
     mild: np.ndarray
+    low: np.ndarray  # a mild day's low level per half-hour (30th percentile): the floor cooling lifts
     quiet: float  # the home's quiet level (a low percentile of mild days)
     step: float  # register step of the meter: 0.1 or 0.01 (or finer)
     days: int  # hot (cold) days learned from
     mild_days: int
     seen: bool | None  # None: too few days to say
 
+    def usual_start(self, window: tuple[int, int]) -> int:
+        """The half-hour from which this home's cooling (heating) usually runs, within ``window``."""
+        load = self.load[window[0]:window[1]]
+        running = np.flatnonzero(load >= 0.5 * float(np.percentile(load, 75)))
+        return window[0] + int(running[0]) if running.size else window[0]
+
     def level(self, window: tuple[int, int]) -> float:
         return float(np.mean(self.load[window[0]:window[1]]))
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "load": np.round(self.load, 4).tolist(), "mild": np.round(self.mild, 4).tolist(),
+                "low": np.round(self.low, 4).tolist(),
                 "quiet": round(self.quiet, 4), "step": self.step, "days": self.days, "mild_days": self.mild_days,
                 "seen": self.seen}
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> ClimateProfile:
         return ClimateProfile(data["kind"], np.asarray(data["load"], float), np.asarray(data["mild"], float),
-                              float(data["quiet"]), float(data["step"]), int(data["days"]), int(data["mild_days"]),
+                              np.asarray(data.get("low", data["mild"]), float), float(data["quiet"]),
+                              float(data["step"]), int(data["days"]), int(data["mild_days"]),
                               data["seen"])
 
 
@@ -92,13 +101,23 @@ def register_step(values: np.ndarray) -> float:
     return 0.001
 
 
-def _median_rows(days: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def _typical_rows(days: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per half-hour, the mean of the middle 60 % of the chosen days (NaN-aware).
+
+    A trimmed mean, not a median: at 0.1 kWh register steps a median snaps to a step, and
+    a fan's 0.02 kWh can then look like 0.1; a mean of steps dithers back to the truth,
+    while trimming keeps an outing or a forgotten day from counting much."""
     if not mask.any():
         return np.full(SLOTS, np.nan)
     chosen = days[mask]
     out = np.full(SLOTS, np.nan)
     has = np.isfinite(chosen).any(axis=0)
-    out[has] = np.nanmedian(chosen[:, has], axis=0)
+    if not has.any():
+        return out
+    lo, hi = np.nanpercentile(chosen[:, has], [20, 80], axis=0)
+    inner = chosen[:, has]
+    keep = np.isfinite(inner) & (inner >= lo) & (inner <= hi)
+    out[has] = np.where(keep, inner, 0.0).sum(axis=0) / np.maximum(keep.sum(axis=0), 1)
     return out
 
 
@@ -116,39 +135,57 @@ def learn(days: np.ndarray, t_max: np.ndarray, t_min: np.ndarray, kind: Kind,
         extreme = complete & (t_min <= p.cold_c)
         mild = complete & (t_min >= p.mild_min[0]) & (t_min <= p.mild_min[1])
         window = HEAT_WINDOW
-    mild_profile = _median_rows(days, mild)
-    load = np.clip(np.nan_to_num(_median_rows(days, extreme) - mild_profile, nan=0.0), 0.0, None)
+    mild_profile = _typical_rows(days, mild)
+    load = np.clip(np.nan_to_num(_typical_rows(days, extreme) - mild_profile, nan=0.0), 0.0, None)
     mild_vals = days[mild]
+    low = np.full(SLOTS, np.nan)
+    if mild.any():
+        has = np.isfinite(mild_vals).any(axis=0)
+        low[has] = np.nanpercentile(mild_vals[:, has], 30, axis=0)
     quiet = float(np.nanpercentile(mild_vals, 10)) if np.isfinite(mild_vals).any() else float("nan")
     enough = int(extreme.sum()) >= p.min_days and int(mild.sum()) >= p.min_days
     seen = bool(np.mean(load[window[0]:window[1]]) >= p.seen_kwh) if enough else None
-    return ClimateProfile(kind, load, np.nan_to_num(mild_profile, nan=0.0), quiet, register_step(days),
+    return ClimateProfile(kind, load, np.nan_to_num(mild_profile, nan=0.0), np.nan_to_num(low, nan=0.0), quiet,
+                          register_step(days),
                           int(extreme.sum()), int(mild.sum()), seen)
 
 
+def running_level(profile: ClimateProfile, window: tuple[int, int]) -> float:
+    """What the home's cooling (heating) adds while it runs: the upper quartile of its load."""
+    return float(np.percentile(profile.load[window[0]:window[1]], 75))
+
+
 def check(profile: ClimateProfile | None, today: np.ndarray, first: int, last: int,
-          p: ClimateParams = ClimateParams()) -> Verdict:
-    """Is the home's cooling (heating) on in today's half-hours ``first..last-1`` [48, NaN = not yet]?"""
+          p: ClimateParams = ClimateParams(), recent: int = 3, floor: bool = False) -> Verdict:
+    """Is the home's cooling (heating) on in today's half-hours ``first..last-1`` [48, NaN = not yet]?
+
+    Cooling is a steady load: it lifts the *floor* of use, where cooking and the kettle only
+    add spikes. So the middle of the latest ``recent`` half-hours is compared with a mild
+    day's low level there; the lift must reach a share of what this home's cooling adds
+    while it runs (or a generic amount while that is not known yet)."""
     today = np.asarray(today, float)
     window = today[first:last]
     known = np.isfinite(window)
-    if profile is None or profile.seen is None:
-        mild = np.full(SLOTS, np.nan)
-        if profile is not None:
-            mild = profile.mild
-        expected = p.prior_kwh
-        if profile is None or not np.isfinite(mild).any() or profile.mild_days == 0:
-            finite = today[np.isfinite(today)]
-            mild = np.full(SLOTS, float(np.percentile(finite, 25)) if finite.size else 0.0)
-        step = register_step(today) if profile is None else profile.step
-        quiet = float(np.nanmin(today)) if np.isfinite(today).any() else 0.0
+    finite = today[np.isfinite(today)]
+    if profile is not None and profile.mild_days > 0:
+        base, step, quiet = (profile.low if floor else profile.mild), profile.step, profile.quiet
     else:
-        mild, step, quiet = profile.mild, profile.step, profile.quiet
-        expected = max(float(np.mean(profile.load[first:last])), p.prior_kwh * 0.5)
+        level = float(np.percentile(finite, 25)) if finite.size else 0.0
+        base = np.full(SLOTS, level)
+        step = register_step(today)
+        quiet = float(np.min(finite)) if finite.size else 0.0
+    if profile is not None and profile.seen:
+        kind_window = COOL_WINDOW if profile.kind == "cooling" else HEAT_WINDOW
+        expected = max(running_level(profile, kind_window), p.prior_kwh * 0.5)
+    else:
+        expected = p.prior_kwh
     if not known.any():
         return Verdict(False, False, 0.0, expected, 0)
-    excess = float(np.mean(window[known] - mild[first:last][known]))
+    lift = window[known] - base[first:last][known]
+    excess = float(np.median(lift[-recent:]))  # one spike or one dip does not decide
     on = excess >= max(p.on_share * expected, p.on_floor_kwh)
     active = window[known] >= (quiet if np.isfinite(quiet) else 0.0) + max(step, 0.05)
-    home = bool(on or int(active.sum()) >= p.home_slots)
+    # Home *now*: activity in the latest half-hours (someone who went out at 11:30 is not
+    # at home at 13:00, and an empty house needs no air conditioner).
+    home = bool(on or (int(active.sum()) >= p.home_slots and bool(active[-2:].any())))
     return Verdict(bool(on), home, excess, expected, int(known.sum()))

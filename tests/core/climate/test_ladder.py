@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select
 
 from core import pauses
-from core.climate.ladder import run_climate
 from core.climate.profiles import learn_profiles
 from core.db import session_scope
 from core.detection.timeaxis import day_first_slot, slot_start
@@ -136,7 +135,7 @@ def test_no_cooling_on_a_hot_afternoon_nudges_her_then_tells_the_family_then_say
 
 
 def test_cooling_that_runs_means_no_message(hot_home: Any, clock: Any, fake_line: Any) -> None:
-    home, watcher = hot_home
+    home, _watcher = hot_home
     _forecast()
     _today(home, upto=25, ac_from=21)
     _cycle(clock)
