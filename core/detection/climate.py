@@ -189,3 +189,20 @@ def check(profile: ClimateProfile | None, today: np.ndarray, first: int, last: i
     # at home at 13:00, and an empty house needs no air conditioner).
     home = bool(on or (int(active.sum()) >= p.home_slots and bool(active[-2:].any())))
     return Verdict(bool(on), home, excess, expected, int(known.sum()))
+
+
+def running_slots(profile: ClimateProfile, day: np.ndarray, p: ClimateParams = ClimateParams()) -> np.ndarray:
+    """bool [48]: half-hours where the home's own cooling (heating) shows, for the day graph.
+
+    The same test as :func:`check`, half-hour by half-hour over a centred 3-slot median, so a
+    single spike (the kettle) is not drawn as an air conditioner."""
+    day = np.asarray(day, float)
+    lift = day - profile.mild
+    padded = np.concatenate([[np.nan], lift, [np.nan]])
+    stacked = np.stack([padded[:-2], padded[1:-1], padded[2:]])
+    known = np.isfinite(stacked).any(axis=0)
+    middle = np.full(SLOTS, np.nan)
+    middle[known] = np.nanmedian(stacked[:, known], axis=0)
+    window = COOL_WINDOW if profile.kind == "cooling" else HEAT_WINDOW
+    need = max(p.on_share * max(running_level(profile, window), p.prior_kwh * 0.5), p.on_floor_kwh)
+    return np.isfinite(day) & np.nan_to_num(middle >= need, nan=False)

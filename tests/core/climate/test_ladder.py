@@ -229,3 +229,20 @@ def test_a_senior_without_line_gets_a_short_call_that_says_the_nudge(
     dispatcher.dispatch_due(channels={Channel.VOICE: voice, Channel.LINE: RecordingSender()})
     assert [m.recipient for m in voice.sent] == ["+819011112222"]
     assert t("climate.voice.heat_risk", "ja", name="花子さん") in voice.sent[0].payload["twiml"]
+
+
+def test_the_day_graph_marks_the_hot_day_and_when_cooling_ran(hot_home: Any, clock: Any) -> None:
+    from core.climate.marks import day_marks
+    from core.reports.graph import render_day
+
+    home, _ = hot_home
+    _forecast()
+    _today(home, upto=30, ac_from=24)
+    with session_scope() as s:
+        h = s.get(Home, home.id)
+        assert h is not None
+        marks = day_marks(s, h, TODAY, "ja")
+        assert marks is not None and marks.label == t("climate.graph.alert_day", "ja", t_max="35度")
+        assert marks.cooling[25:29].all() and not marks.cooling[:22].any()
+        assert render_day(s, home.id, TODAY)[:4] == b"\x89PNG"
+        assert day_marks(s, h, TODAY - timedelta(days=1), "ja") is None or not marks.cooling[:22].any()
