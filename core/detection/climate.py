@@ -35,7 +35,7 @@ class ClimateParams:
     min_days: int = 3  # hot (cold) days and mild days needed to learn
     seen_kwh: float = 0.05  # mean load per half-hour that counts as "this home cools"
     prior_kwh: float = 0.10  # expected load when the home's own is not known yet
-    on_share: float = 0.45  # today's excess / usual load that counts as "on"
+    on_share: float = 0.35  # today's excess / the home's running load that counts as "on" (heat_eval)
     on_floor_kwh: float = 0.04  # ... and never less than this per half-hour
     home_slots: int = 2  # half-hours of activity in the window that say someone is home
 
@@ -51,7 +51,6 @@ class ClimateProfile:
     kind: Kind
     load: np.ndarray
     mild: np.ndarray
-    low: np.ndarray  # a mild day's low level per half-hour (30th percentile): the floor cooling lifts
     quiet: float  # the home's quiet level (a low percentile of mild days)
     step: float  # register step of the meter: 0.1 or 0.01 (or finer)
     days: int  # hot (cold) days learned from
@@ -69,14 +68,13 @@ class ClimateProfile:
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "load": np.round(self.load, 4).tolist(), "mild": np.round(self.mild, 4).tolist(),
-                "low": np.round(self.low, 4).tolist(),
                 "quiet": round(self.quiet, 4), "step": self.step, "days": self.days, "mild_days": self.mild_days,
                 "seen": self.seen}
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> ClimateProfile:
         return ClimateProfile(data["kind"], np.asarray(data["load"], float), np.asarray(data["mild"], float),
-                              np.asarray(data.get("low", data["mild"]), float), float(data["quiet"]),
+                              float(data["quiet"]),
                               float(data["step"]), int(data["days"]), int(data["mild_days"]),
                               data["seen"])
 
@@ -138,14 +136,10 @@ def learn(days: np.ndarray, t_max: np.ndarray, t_min: np.ndarray, kind: Kind,
     mild_profile = _typical_rows(days, mild)
     load = np.clip(np.nan_to_num(_typical_rows(days, extreme) - mild_profile, nan=0.0), 0.0, None)
     mild_vals = days[mild]
-    low = np.full(SLOTS, np.nan)
-    if mild.any():
-        has = np.isfinite(mild_vals).any(axis=0)
-        low[has] = np.nanpercentile(mild_vals[:, has], 30, axis=0)
     quiet = float(np.nanpercentile(mild_vals, 10)) if np.isfinite(mild_vals).any() else float("nan")
     enough = int(extreme.sum()) >= p.min_days and int(mild.sum()) >= p.min_days
     seen = bool(np.mean(load[window[0]:window[1]]) >= p.seen_kwh) if enough else None
-    return ClimateProfile(kind, load, np.nan_to_num(mild_profile, nan=0.0), np.nan_to_num(low, nan=0.0), quiet,
+    return ClimateProfile(kind, load, np.nan_to_num(mild_profile, nan=0.0), quiet,
                           register_step(days),
                           int(extreme.sum()), int(mild.sum()), seen)
 
@@ -156,19 +150,19 @@ def running_level(profile: ClimateProfile, window: tuple[int, int]) -> float:
 
 
 def check(profile: ClimateProfile | None, today: np.ndarray, first: int, last: int,
-          p: ClimateParams = ClimateParams(), recent: int = 3, floor: bool = False) -> Verdict:
+          p: ClimateParams = ClimateParams(), recent: int = 5) -> Verdict:
     """Is the home's cooling (heating) on in today's half-hours ``first..last-1`` [48, NaN = not yet]?
 
-    Cooling is a steady load: it lifts the *floor* of use, where cooking and the kettle only
-    add spikes. So the middle of the latest ``recent`` half-hours is compared with a mild
-    day's low level there; the lift must reach a share of what this home's cooling adds
-    while it runs (or a generic amount while that is not known yet)."""
+    Cooling is a steady load, where cooking and the kettle only add spikes: so the median
+    of the latest ``recent`` half-hours' lift over a mild day's typical use there must reach
+    a share of what this home's cooling adds while it runs (a generic amount while that is
+    not known yet). Someone is home when the latest half-hours show activity."""
     today = np.asarray(today, float)
     window = today[first:last]
     known = np.isfinite(window)
     finite = today[np.isfinite(today)]
     if profile is not None and profile.mild_days > 0:
-        base, step, quiet = (profile.low if floor else profile.mild), profile.step, profile.quiet
+        base, step, quiet = profile.mild, profile.step, profile.quiet
     else:
         level = float(np.percentile(finite, 25)) if finite.size else 0.0
         base = np.full(SLOTS, level)

@@ -246,3 +246,24 @@ def test_the_day_graph_marks_the_hot_day_and_when_cooling_ran(hot_home: Any, clo
         assert marks.cooling[25:29].all() and not marks.cooling[:22].any()
         assert render_day(s, home.id, TODAY)[:4] == b"\x89PNG"
         assert day_marks(s, h, TODAY - timedelta(days=1), "ja") is None or not marks.cooling[:22].any()
+
+
+def test_the_operator_switches_a_home_or_one_watcher_off_and_bad_input_changes_nothing(
+        make_home: Any, make_watcher: Any, clock: Any) -> None:
+    from click.testing import CliRunner
+
+    from mimamori.cli.main import cli
+
+    home = make_home(address="東京都杉並区1-1")
+    watcher = make_watcher(home)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["homes", "climate", home.meter_id, "off"]).exit_code == 0
+    assert runner.invoke(cli, ["homes", "climate", home.meter_id, "off", "--watcher", str(watcher.id)]).exit_code == 0
+    bad = runner.invoke(cli, ["homes", "climate", home.meter_id, "on", "--watcher", "999999"])
+    assert bad.exit_code != 0 and "999999" in bad.output
+    assert runner.invoke(cli, ["homes", "climate", "no-such-meter", "on"]).exit_code != 0
+    with session_scope() as s:
+        h = s.get(Home, home.id)
+        link = s.scalar(select(HomeWatcher).where(HomeWatcher.watcher_id == watcher.id))
+        assert h is not None and link is not None
+        assert h.climate_watch_enabled is False and link.notify_climate is False
