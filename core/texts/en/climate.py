@@ -33,4 +33,6 @@ TEXTS: dict[str, str] = {
     "climate.graph.hot_day": "Hot day (high {t_max})",
     "climate.graph.alert_day": "Heat-stroke alert (high {t_max})",
     "climate.graph.cooling": "Air conditioning",
+    "escalation.alert_kind.heat_risk": "A very hot day, and the air conditioner does not seem to be on.",
+    "escalation.alert_kind.cold_risk": "A very cold night, and the usual heating does not seem to be on.",
 }

@@ -36,4 +36,7 @@ TEXTS: dict[str, str] = {
     "climate.graph.hot_day": "暑い日（最高{t_max}）",
     "climate.graph.alert_day": "熱中症警戒アラート（最高{t_max}）",
     "climate.graph.cooling": "エアコン",
+    # the incident kinds' one-line description where incidents are listed (escalation.evidence_words)
+    "escalation.alert_kind.heat_risk": "とても暑い日ですが、エアコンが使われていないようです。",
+    "escalation.alert_kind.cold_risk": "とても寒い夜ですが、いつもの暖房が使われていないようです。",
 }
