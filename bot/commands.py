@@ -1,4 +1,4 @@
-"""One-shot commands (no conversation state): status, help, settings, watchers, invites.
+"""One-shot commands (no conversation state): 今日の様子 (bot.today), help, settings, watchers, invites.
 
 Tapped buttons arrive as postbacks ``action=<name>&...``; :data:`ACTIONS` maps each to a
 function. Every action that touches a home checks the chat is linked to it first.
@@ -7,60 +7,18 @@ function. Every action that touches a home checks the chat is linked to it first
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
-
-from sqlalchemy import func, select
+from datetime import timedelta
 
 from bot.context import Ctx
 from bot.flows.common import home_for
 from bot.messages import build
-from core import audit, consent, homes, invites, links, pauses, schedules
+from bot.today import today
+from core import audit, consent, homes, invites, schedules
 from core.enums import HomeStatus
 from core.errors import AccessDenied, ValidationError
-from core.models import Home, MeterReading
+from core.models import Home
 
 OVER_USAGE_CHOICES = (30, 50, 100)
-
-
-# ---- status -------------------------------------------------------------------------
-def _today_kwh(ctx: Ctx, home: Home) -> float | None:
-    start_local = datetime.combine(pauses.local_today(home), time(0, 0), tzinfo=pauses._tz(home))
-    total = ctx.session.scalar(
-        select(func.sum(MeterReading.kwh)).where(MeterReading.home_id == home.id,
-                                                 MeterReading.interval_start >= start_local)
-    )
-    return None if total is None else float(total)
-
-
-def _state_line(ctx: Ctx, home: Home) -> str:
-    from bot.flows.pause import when
-
-    pause = pauses.active(ctx.session, home.id)
-    if pause is not None:
-        return ctx.t("bot.status.paused", until=when(ctx, home, pause.ends_at))
-    return ctx.t(f"bot.status.home.{home.status.value}")
-
-
-def status(ctx: Ctx) -> None:
-    watcher = ctx.watcher
-    linked = homes.homes_of(ctx.session, watcher) if watcher else []
-    if not linked:
-        ctx.say("bot.no_home_yet")
-        return
-    for home in linked[:2]:  # two homes = 4 messages, under LINE's 5 per reply
-        name = home.resident.display_name if home.resident else "—"
-        kwh = _today_kwh(ctx, home)
-        lines = [_state_line(ctx, home)]
-        lines.append(ctx.t("bot.status.kwh", kwh=f"{kwh:.1f}") if kwh is not None else ctx.t("bot.status.no_data"))
-        if home.last_reading_at:
-            from bot.flows.pause import when
-
-            lines.append(ctx.t("bot.status.last_reading", at=when(ctx, home, home.last_reading_at)))
-        lines.append(ctx.t("bot.status.delay_note"))
-        ctx.send(build.card(ctx.t("bot.status.title", name=name), lines))
-        if kwh is not None:
-            original, preview = links.graph_urls(home.id, pauses.local_today(home))
-            ctx.send(build.image(original, preview))
 
 
 # ---- help ---------------------------------------------------------------------------
@@ -89,6 +47,7 @@ def _settings_card(ctx: Ctx, home: Home, quick: bool) -> dict:
         name,
         ctx.t("bot.settings.channels", value=" / ".join(c.upper() for c in link.channels)),
         ctx.t("bot.settings.daily", value=onoff[link.notify_daily]),
+        ctx.t("bot.settings.weekly", value=onoff[link.notify_weekly]),
         ctx.t("bot.settings.monthly", value=onoff[link.notify_monthly]),
         ctx.t("bot.settings.over_usage", value=home.over_usage_percent),
         ctx.t("bot.settings.times", wake=schedules.plain_time(schedule.wake_time if schedule else None, ctx.lang),
@@ -98,6 +57,8 @@ def _settings_card(ctx: Ctx, home: Home, quick: bool) -> dict:
     buttons = [
         build.postback(ctx.t("bot.settings.toggle_daily"), build.data(action="set", h=h, k="daily",
                                                                         v="off" if link.notify_daily else "on")),
+        build.postback(ctx.t("bot.settings.toggle_weekly"), build.data(action="set", h=h, k="weekly",
+                                                                         v="off" if link.notify_weekly else "on")),
         build.postback(ctx.t("bot.settings.toggle_monthly"), build.data(action="set", h=h, k="monthly",
                                                                           v="off" if link.notify_monthly else "on")),
         build.postback(ctx.t("bot.settings.watchers"), build.data(action="watchers", h=h)),
@@ -128,7 +89,7 @@ def _linked_home(ctx: Ctx, fields: dict[str, str]) -> tuple[Home, object]:
 def set_value(ctx: Ctx, fields: dict[str, str]) -> None:
     home, link = _linked_home(ctx, fields)
     key, value = fields.get("k"), fields.get("v")
-    if key in {"daily", "monthly"} and value in {"on", "off"}:
+    if key in {"daily", "weekly", "monthly"} and value in {"on", "off"}:
         setattr(link, f"notify_{key}", value == "on")
     elif key == "over" and value in {str(p) for p in OVER_USAGE_CHOICES}:
         home.over_usage_percent = int(value)
@@ -228,7 +189,7 @@ def leave_start(ctx: Ctx) -> None:
 
 
 COMMANDS: dict[str, Callable[[Ctx], None]] = {
-    "今日の様子": status, "status": status,
+    "今日の様子": today, "status": today,
     "ヘルプ": help_, "help": help_, "使い方": help_,
     "設定": settings, "settings": settings,
     "同意の取り消し": withdraw_start,
@@ -236,6 +197,7 @@ COMMANDS: dict[str, Callable[[Ctx], None]] = {
 }
 
 ACTIONS: dict[str, Callable[[Ctx, dict[str, str]], None]] = {
+    "today": lambda ctx, _fields: today(ctx),  # a rich menu or card button as a postback: same free reply
     "set": set_value, "watchers": watchers, "remove": remove, "first": first, "invite": invite,
     "withdraw": withdraw_consent, "leave": leave,
 }

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from core.detection import DEFAULT_FALSE_ALARM_BUDGET
 from core.errors import ConfigError
 
 LINE_REAL_API = "https://api.line.me"
@@ -56,6 +57,9 @@ class Settings(BaseSettings):
     line_channel_access_token: str | None = None
     line_api_base_url: str | None = None
     line_data_api_base_url: str | None = None
+    # LINE's plan (core/push_budget.py PLANS): its quota and price project the month's bill.
+    line_plan: Literal["free", "light", "standard"] = "free"
+    line_quota_warn_ratio: float = Field(default=0.8, gt=0, le=1)
 
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
@@ -71,6 +75,10 @@ class Settings(BaseSettings):
 
     data_gap_after_minutes: int = Field(default=180, ge=30)
     reading_delay_minutes: int = Field(default=60, ge=0)  # detection looks at readings this much older than now
+    false_alarm_budget: float = Field(
+        default=DEFAULT_FALSE_ALARM_BUDGET, gt=0, le=30,
+        description="emergencies a normal home may raise per month (each home's own quiet history sets the bar)",
+    )
     retention_days: int = Field(default=90, ge=1)
     http_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_workers: int = Field(
@@ -103,6 +111,9 @@ class Settings(BaseSettings):
     )
     scheduler_standby_retry_seconds: float = Field(default=5.0, gt=0, le=30)
     worker_idle_seconds: float = Field(default=2.0, gt=0, le=60)
+    detection_chunk_homes: int = Field(
+        default=5000, ge=1, le=100_000, description="homes per detection chunk a worker claims"
+    )
     outbox_stuck_minutes: int = Field(default=15, ge=1)
     metrics_token: str | None = None
     log_format: Literal["json", "text"] = "json"

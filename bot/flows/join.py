@@ -17,6 +17,7 @@ from bot.context import Ctx
 from bot.flows.base import END, Answer, Conv, Flow, Step
 from core import audit, invites
 from core.errors import ValidationError
+from core.escalation.messages import honorific
 from core.models import Home, Resident
 
 
@@ -48,7 +49,7 @@ def try_code(ctx: Ctx, code: str) -> None:
         return
     watcher = ctx.ensure_watcher()
     invites.add_watcher(ctx.session, used.invite, watcher)
-    ctx.say("bot.join.done", name=home.resident.display_name)
+    ctx.say("bot.join.done", name=honorific(home.resident.display_name, ctx.lang))
 
 
 def _handle(ctx: Ctx, conv: Conv, answer: Answer) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from core.db import session_scope
 from core.enums import ContactMethod, HomeStatus, IncidentKind, IncidentState, PauseReason
 from core.models import ConversationState, Home, HomeWatcher, Incident, Pause, Resident, Schedule, Watcher
+from core.texts import t
 from tests.factories import supply_point
 
 SP = supply_point(424242)
@@ -17,6 +18,7 @@ SP = supply_point(424242)
 def register(chat, name: str = "お父さん", contact: str = "電話") -> None:
     chat.send("follow__new")
     assert "友だち追加ありがとうございます" in chat.new_texts()
+    chat.tap(t("roles.family"))
     chat.tap("家族です")
     for answer in (name, "山田太郎", "東京都千代田区1-1", SP, "1234567890", "従量電灯B", "090-1234-5678"):
         chat.text(answer)
@@ -54,6 +56,7 @@ def test_follow_greets_and_registration_records_home_resident_and_consent(chat, 
 
 def test_bad_answers_are_asked_again_with_a_kind_error_and_change_nothing(chat, clock) -> None:
     chat.send("follow__new")
+    chat.tap(t("roles.family"))
     chat.tap("家族です")
     for answer in ("お母さん", "山田花子", "大阪市北区1-1"):
         chat.text(answer)
@@ -73,6 +76,7 @@ def test_bad_answers_are_asked_again_with_a_kind_error_and_change_nothing(chat, 
 
 def test_consent_not_yet_keeps_waiting_and_nothing_is_watched(chat, clock) -> None:
     chat.send("follow__new")
+    chat.tap(t("roles.family"))
     chat.tap("家族です")
     for answer in ("お父さん", "山田太郎", "東京都千代田区1-1", SP, "1234567890", "従量電灯B", "09012345678"):
         chat.text(answer)
@@ -85,6 +89,7 @@ def test_consent_not_yet_keeps_waiting_and_nothing_is_watched(chat, clock) -> No
 
 def test_cancel_leaves_any_flow_and_old_buttons_are_no_longer_valid(chat, clock) -> None:
     chat.send("follow__new")
+    chat.tap(t("roles.family"))
     old_family = next(a for a in chat.last_actions() if a.get("label") == "家族です")
     chat.text("キャンセル")
     assert "中止しました" in chat.new_texts()
@@ -200,7 +205,7 @@ def test_invite_code_lets_another_child_join_once(chat, chat_factory, clock) -> 
     sister.send("follow__new")
     sister.text("キャンセル")
     sister.text(code)
-    assert "お父さんの見守りに参加しました" in sister.new_texts()
+    assert "山田太郎さんの見守りに参加しました" in sister.new_texts()  # her own name
     brother = chat_factory()
     brother.text(code)
     assert "このコードは使えませんでした" in brother.new_texts()
