@@ -45,3 +45,26 @@ def day_marks(session: Session, home: Home, day: date, lang: str) -> DayMarks | 
     if label is None and not running.any():
         return None
     return DayMarks(label, running, t("climate.graph.cooling", lang))
+
+
+def week_lines(session: Session, home: Home, first: date, lang: str) -> list[str]:
+    """For the weekly digest: each hot day of the week and when the home's cooling ran (or not)."""
+    from datetime import timedelta
+
+    out = []
+    for k in range(7):
+        day = first + timedelta(days=k)
+        marks = day_marks(session, home, day, lang)
+        if marks is None or marks.label is None:
+            continue
+        slots = np.flatnonzero(marks.cooling)
+        if slots.size:
+            ran = t("climate.week.cooling_ran", lang, start=_hhmm(int(slots[0])), end=_hhmm(int(slots[-1]) + 1))
+        else:
+            ran = t("climate.week.no_cooling", lang)
+        out.append(t("climate.week.day", lang, month=day.month, day=day.day, label=marks.label, ran=ran))
+    return out
+
+
+def _hhmm(slot: int) -> str:
+    return f"{slot // 2}:{30 * (slot % 2):02d}"

@@ -35,4 +35,10 @@ TEXTS: dict[str, str] = {
     "climate.graph.cooling": "Air conditioning",
     "escalation.alert_kind.heat_risk": "A very hot day, and the air conditioner does not seem to be on.",
     "escalation.alert_kind.cold_risk": "A very cold night, and the usual heating does not seem to be on.",
+    "climate.week.title": "Heat and cold",
+    "climate.week.day": "{month}/{day} {label}: {ran}",
+    "climate.week.cooling_ran": "air conditioning about {start}-{end}",
+    "climate.week.no_cooling": "no air conditioning seen",
+    "reports.kind.heat_risk": "A hot day without air conditioning: we reminded them",
+    "reports.kind.cold_risk": "A cold night without heating: we reminded them",
 }

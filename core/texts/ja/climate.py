@@ -39,4 +39,11 @@ TEXTS: dict[str, str] = {
     # the incident kinds' one-line description where incidents are listed (escalation.evidence_words)
     "escalation.alert_kind.heat_risk": "とても暑い日ですが、エアコンが使われていないようです。",
     "escalation.alert_kind.cold_risk": "とても寒い夜ですが、いつもの暖房が使われていないようです。",
+    # the weekly digest
+    "climate.week.title": "暑さ・寒さ",
+    "climate.week.day": "{month}/{day} {label}: {ran}",
+    "climate.week.cooling_ran": "エアコン {start}〜{end}ごろ",
+    "climate.week.no_cooling": "エアコンは見えませんでした",
+    "reports.kind.heat_risk": "暑い日にエアコンが見えず、お声がけしました",
+    "reports.kind.cold_risk": "寒い夜に暖房が見えず、お声がけしました",
 }

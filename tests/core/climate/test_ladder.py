@@ -267,3 +267,25 @@ def test_the_operator_switches_a_home_or_one_watcher_off_and_bad_input_changes_n
         link = s.scalar(select(HomeWatcher).where(HomeWatcher.watcher_id == watcher.id))
         assert h is not None and link is not None
         assert h.climate_watch_enabled is False and link.notify_climate is False
+
+
+def test_the_weekly_digest_lists_the_hot_day_its_cooling_and_the_nudge(
+        hot_home: Any, clock: Any, fake_line: Any) -> None:
+    from core.climate.marks import week_lines
+    from core.reports import weekly
+
+    home, _ = hot_home
+    _forecast()
+    _today(home, upto=25)
+    _cycle(clock)  # a nudge: a heat_risk incident this week
+    _today(home, upto=34, ac_from=27)
+    monday = TODAY - timedelta(days=TODAY.weekday())
+    with session_scope() as s:
+        h = s.get(Home, home.id)
+        assert h is not None
+        lines = week_lines(s, h, monday, "ja")
+        label = t("climate.graph.alert_day", "ja", t_max="35度")
+        assert len(lines) == 1 and lines[0].startswith(f"8/4 {label}: ")
+        assert t("climate.week.no_cooling", "ja") not in lines[0]
+        facts = weekly.build(s, h, monday)
+        assert any(t("reports.kind.heat_risk", "ja") in line for line in weekly.unusual_lines(facts, "ja"))
