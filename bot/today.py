@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from bot.context import Ctx
 from bot.messages import build
-from core import homes, links, pauses
+from core import homes, links, names, pauses
 from core.models import Home, MeterReading
 from core.settings import get_settings
 
@@ -65,7 +65,7 @@ def today(ctx: Ctx) -> None:
     for home in linked[:MAX_HOMES]:
         from bot.flows.pause import when
 
-        name = home.resident.display_name if home.resident else "—"
+        name = names.as_seen_by(home, homes.link_of(ctx.session, watcher, home.id), ctx.lang)
         kwh = _today_kwh(ctx, home)
         lines = [_state_line(ctx, home)]
         lines.append(ctx.t("bot.status.kwh", kwh=f"{kwh:.1f}") if kwh is not None else ctx.t("bot.status.no_data"))
