@@ -14,10 +14,10 @@ import logging
 
 from bot.context import Ctx
 from bot.messages import build
-from core import homes, incidents
+from core import homes, incidents, names
 from core.enums import CloseReason
 from core.errors import AccessDenied, ValidationError
-from core.escalation import answers, messages, notices
+from core.escalation import answers, notices
 from core.models import Home, HomeWatcher, Incident
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def _say_ending(ctx: Ctx, incident: Incident) -> None:
     link = None
     if ctx.watcher is not None and not ctx.is_group:
         link = ctx.session.query(HomeWatcher).filter_by(home_id=home.id, watcher_id=ctx.watcher.id).one_or_none()
-    name = messages.resident_name(home, ctx.lang, link.relation_label if link else None)
+    name = names.resident_name(home, ctx.lang, link.relation_label if link else None)
     text = notices.ending_text(incident, home, ctx.lang, name=name)
     if text is None:
         ctx.say("bot.alert.already_closed")
@@ -105,7 +105,7 @@ def resident_answer(ctx: Ctx, text: str | None, *, sticker: bool = False) -> boo
     outcome, incident = answers.answer_by_line(ctx.session, resident, reply)
     home = ctx.session.get(Home, resident.home_id)
     assert home is not None
-    name = messages.honorific(resident.display_name, ctx.lang)
+    name = names.honorific(resident.display_name, ctx.lang)
     if outcome is answers.Outcome.ALREADY_OVER and incident is not None:
         ended = notices.ending_text(incident, home, ctx.lang, name=name, resident=True)
         if ended:

@@ -79,8 +79,8 @@ def register_checkin(app: Flask) -> None:
 
     @app.get("/ack/<token>")
     def ack_page(token: str) -> Any:
-        from core.escalation.messages import resident_name
         from core.models import Home
+        from core.names import resident_name
 
         with session_scope() as s:
             try:

@@ -13,7 +13,7 @@ from bot.context import Ctx
 from bot.flows.common import home_for
 from bot.messages import build
 from bot.today import today
-from core import audit, consent, homes, invites, schedules
+from core import audit, consent, homes, invites, names, schedules
 from core.enums import HomeStatus
 from core.errors import AccessDenied, ValidationError
 from core.models import Home
@@ -42,7 +42,7 @@ def _settings_card(ctx: Ctx, home: Home, quick: bool) -> dict:
     link = homes.link_of(ctx.session, ctx.watcher, home.id)
     onoff = {True: ctx.t("bot.settings.on"), False: ctx.t("bot.settings.off")}
     schedule = home.schedule
-    name = home.resident.display_name if home.resident else ""
+    name = names.as_seen_by(home, link, ctx.lang)
     lines = [
         name,
         ctx.t("bot.settings.channels", value=" / ".join(c.upper() for c in link.channels)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from core import audit, clock, outbox
+from core import audit, clock, names, outbox
 from core.enums import Channel, CloseReason, HomeStatus
 from core.errors import ValidationError
 from core.incidents import close, open_incidents_of
@@ -60,7 +60,7 @@ def withdraw(session: Session, home: Home, actor: str, *, by_watcher_id: int | N
         w = link.watcher
         if w.id == by_watcher_id or not w.line_user_id or not w.following:
             continue
-        text = t("bot.consent.withdrawn_notice", w.language, name=resident.display_name)
+        text = t("bot.consent.withdrawn_notice", w.language, name=names.as_seen_by(home, link, w.language))
         outbox.enqueue(
             session,
             channel=Channel.LINE,

@@ -17,8 +17,8 @@ from bot.context import Ctx
 from bot.flows.base import END, Answer, Conv, Flow, Step
 from core import audit, invites
 from core.errors import ValidationError
-from core.escalation.messages import honorific
 from core.models import Home, Resident
+from core.names import honorific
 
 
 class S(StrEnum):

@@ -13,8 +13,8 @@ from werkzeug.datastructures import MultiDict
 from bot.pages.access import Viewer
 from core import clock, links
 from core.errors import AccessDenied
-from core.escalation.messages import resident_name
 from core.models import Building, Home, Incident, Resident, Schedule
+from core.names import resident_name
 from core.reports import delivery
 from core.reports.graph import VIEWS
 from core.reports.reading import read_day

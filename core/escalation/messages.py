@@ -26,24 +26,6 @@ LANG_TWILIO = {"ja": "ja-JP", "en": "en-US"}
 ACK_LINK_TTL = 3 * 24 * 3600
 
 
-NO_HONORIFIC = ("さん", "様", "さま", "ちゃん", "くん", "グループ")
-
-
-def honorific(name: str, lang: str) -> str:
-    """お父さん stays お父さん; 山田 ハナ becomes 山田 ハナさん (Japanese only)."""
-    if lang == "ja" and name and not name.endswith(NO_HONORIFIC):
-        return f"{name}さん"
-    return name
-
-
-def resident_name(home: Home, lang: str, relation_label: str | None = None) -> str:
-    """How one recipient names the senior: a family member's own word for them (お母さん) in that
-    family member's chat only; everyone else, the senior's name with さん."""
-    if relation_label:
-        return relation_label
-    return honorific(home.resident.display_name if home.resident else (home.unit_label or "ご家族"), lang)
-
-
 def unit_words(home: Home) -> str:
     """The unit as a landlord knows it: building, unit number and the tenant's name."""
     place = " ".join(x for x in (home.building.name if home.building else None, home.unit_label) if x)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import outbox
+from core import names, outbox
 from core.detection.evidence import Evidence
 from core.enums import AttemptState, Channel, CloseReason, OutboxState
 from core.escalation import messages
@@ -92,7 +92,7 @@ def ending_text(incident: Incident, home: Home, lang: str, *, name: str, residen
         return None
     at = incident.closed_at if event != "ack" else incident.acknowledged_at
     when = messages.local_time(at, home, lang, date=False) or ""
-    who = messages.honorific(who or incident.acknowledged_by or "", lang)
+    who = names.honorific(who or incident.acknowledged_by or "", lang)
     evidence = Evidence.from_json(incident.evidence)
     if evidence.resident_sticker:
         reply = t("endings.reply_sticker", lang)
@@ -155,7 +155,7 @@ def recipient(session: Session, incident: Incident, home: Home, attempt: Escalat
         lang = normalize_language(watcher.language if watcher else None)
     link = session.scalar(select(HomeWatcher).where(
         HomeWatcher.home_id == home.id, HomeWatcher.watcher_id == attempt.watcher_id)) if watcher else None
-    return lang, messages.resident_name(home, lang, link.relation_label if link else None)
+    return lang, names.resident_name(home, lang, link.relation_label if link else None)
 
 
 def _dispatch_language(incident: Incident) -> str | None:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit, outbox
+from core import audit, names, outbox
 from core.enums import AttemptState, Channel, CloseReason, IncidentKind, WatcherRole
 from core.escalation import checkin, messages
 from core.escalation.attempts import advance, attempts_of_step, new_attempt, routes
@@ -92,7 +92,7 @@ def contact_resident(ctx: StepContext) -> StepResult:
                      incident_id=ctx.incident.id)
         return Advance()
     done = ctx.attempts()
-    name = messages.honorific(resident.display_name, ctx.lang)
+    name = names.honorific(resident.display_name, ctx.lang)
     if method == "voice":
         if len(done) < ctx.step["attempts"]:
             ctx.send(Channel.VOICE, resident.phone or "",
@@ -148,7 +148,7 @@ def _alert_one(ctx: StepContext, link: HomeWatcher, told: list[str]) -> None:
     """One family member's alert on each of their routes (LINE card with an email fallback, email, SMS)."""
     watcher = link.watcher
     lang = normalize_language(watcher.language)
-    name = messages.resident_name(ctx.home, lang, link.relation_label)
+    name = names.resident_name(ctx.home, lang, link.relation_label)
     ways = routes(watcher, link, ctx.now) or []
     for channel, target in ways:
         if channel is Channel.LINE:
@@ -204,7 +204,7 @@ def notify_watchers(ctx: StepContext) -> StepResult:
         if watcher.deleted_at is not None or (flag and not getattr(link, flag)):
             continue
         lang = normalize_language(watcher.language)
-        name = messages.resident_name(ctx.home, lang, link.relation_label)
+        name = names.resident_name(ctx.home, lang, link.relation_label)
         text = t(f"escalation.notice.{ctx.incident.kind.value}", lang, name=name)
         subject = t("escalation.notice_subject", lang, name=name)
         for channel, target in routes(watcher, link, ctx.now)[:1]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit, clock, outbox
+from core import audit, clock, names, outbox
 from core.detection.evidence import Evidence
 from core.enums import AttemptState, Channel, OutboxState, WatcherRole
 from core.escalation import messages
@@ -100,7 +100,7 @@ def _help_without_incident(session: Session, home: Home, words: str) -> None:
     ).order_by(HomeWatcher.escalation_order, HomeWatcher.id)).all()
     for link in links:
         lang = normalize_language(link.watcher.language)
-        name = messages.resident_name(home, lang, link.relation_label)
+        name = names.resident_name(home, lang, link.relation_label)
         title = t("endings.help_title", lang, name=name)
         text = "\n".join([title, t("endings.help_words", lang, words=words), t("endings.help_now", lang)])
         for channel, target in routes(link.watcher, link, now)[:1]:

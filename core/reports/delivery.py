@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import links, outbox
+from core import links, names, outbox
 from core.enums import Channel
-from core.models import Home, HomeWatcher, OutboxMessage, Resident, Watcher
+from core.models import Home, HomeWatcher, OutboxMessage, Watcher
 from core.settings import get_settings
 from core.texts import t
 
@@ -69,13 +69,10 @@ def existing_keys(session: Session, keys: list[str]) -> set[str]:
 
 
 def who(session: Session, home: Home, link: HomeWatcher | None, lang: str) -> str:
-    """How this watcher calls the resident: their own label (お父さん) or the resident's name."""
-    if link is not None and link.relation_label:
-        return link.relation_label
-    resident = session.scalar(select(Resident).where(Resident.home_id == home.id))
-    if resident is not None and resident.display_name:
-        return t("reports.who.resident_named", lang, name=resident.display_name)
-    return t("reports.who.resident", lang)
+    """How this watcher calls the resident: their own label (お父さん) or the resident's name (core.names)."""
+    if home.resident is None:
+        return t("reports.who.resident", lang)
+    return names.as_seen_by(home, link, lang)
 
 
 def date_label(day: date, lang: str) -> str:

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from core.enums import AttemptState, Channel
 from core.escalation.kinds import StepKind
-from core.escalation.messages import honorific
 from core.models import AuditLog, EscalationAttempt, Incident, Watcher
+from core.names import honorific
 from core.texts import t
 
 
