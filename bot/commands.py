@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 
 from bot.context import Ctx
 from bot.flows.common import home_for
+from bot.invite_share import invite_messages
 from bot.messages import build
-from core import audit, consent, homes, invites, links, pauses, schedules
+from core import audit, consent, homes, invites, links, pauses, phones, schedules
 from core.enums import HomeStatus
 from core.errors import AccessDenied, ValidationError
 from core.models import Home, MeterReading
@@ -179,7 +180,8 @@ def invite(ctx: Ctx, fields: dict[str, str]) -> None:
     home, link = _linked_home(ctx, fields)
     code = invites.create(ctx.session, purpose=invites.PURPOSE_WATCHER, home_id=home.id, role=link.role,
                           created_by=ctx.watcher.id, ttl=timedelta(hours=72))
-    ctx.say("bot.invite.created", code=code, hours=72)
+    name = home.resident.display_name if home.resident else ""
+    ctx.send(*invite_messages(ctx, code, "watcher", name=name, hours=72))
 
 
 def withdraw_consent(ctx: Ctx, fields: dict[str, str]) -> None:
@@ -204,6 +206,46 @@ def withdraw_start(ctx: Ctx) -> None:
         ctx.say("bot.consent.not_given")
         return
     withdraw_consent(ctx, {"h": str(home.id)})
+
+
+def record_consent(ctx: Ctx, fields: dict[str, str]) -> None:
+    """The senior agreed after registration (「まだです」 then): one tap records it and watching
+    moves on; a second tap changes nothing."""
+    home, _ = _linked_home(ctx, fields)
+    if consent.is_given(home):
+        ctx.say("bot.consent.already")
+        return
+    consent.record(ctx.session, home, ctx.watcher, fields.get("m"))
+    ctx.say("bot.consent.recorded", name=home.resident.display_name if home.resident else "",
+            state=ctx.t(f"bot.status.home.{home.status.value}"))
+
+
+def details(ctx: Ctx) -> None:
+    """登録内容: the home's details as registered, and the form to change any of them
+    (the meter numbers too, when they were left for later)."""
+    from bot.flows.register import form_card
+
+    home = home_for(ctx)
+    if home is None:
+        ctx.say("bot.no_home_yet")
+        return
+    resident = home.resident
+    later = ctx.t("bot.register.summary.later")
+    lines = [
+        ctx.t(f"bot.status.home.{home.status.value}"),
+        ctx.t("bot.register.summary.name", value=resident.display_name if resident else ""),
+        ctx.t("bot.register.summary.holder", value=home.contract_holder or ""),
+        ctx.t("bot.register.summary.address", value=home.address or ""),
+        ctx.t("bot.register.summary.phone", value=phones.display(resident.phone if resident else None)),
+        ctx.t("bot.register.summary.supply_point_later", value=home.supply_point_number or later),
+        ctx.t("bot.register.summary.customer_number", value=home.customer_number or later),
+    ]
+    ctx.send(build.card(ctx.t("bot.details.title"), lines))
+    ctx.send(form_card(ctx, links.home_form_url(h=home.id, w=ctx.watcher.id), "bot.details.change"))
+    if resident is not None and not consent.is_given(home):
+        from bot.flows.register import consent_card
+
+        ctx.send(consent_card(ctx, home))
 
 
 def leave(ctx: Ctx, fields: dict[str, str]) -> None:
@@ -232,10 +274,11 @@ COMMANDS: dict[str, Callable[[Ctx], None]] = {
     "ヘルプ": help_, "help": help_, "使い方": help_,
     "設定": settings, "settings": settings,
     "同意の取り消し": withdraw_start,
+    "登録内容": details, "検針票": details, "入力しました": details, "details": details,
     "退会": leave_start, "leave": leave_start,
 }
 
 ACTIONS: dict[str, Callable[[Ctx, dict[str, str]], None]] = {
     "set": set_value, "watchers": watchers, "remove": remove, "first": first, "invite": invite,
-    "withdraw": withdraw_consent, "leave": leave,
+    "withdraw": withdraw_consent, "leave": leave, "consent": record_consent,
 }

@@ -116,6 +116,7 @@ CLOCK_JOBS: tuple[JobSpec, ...] = (
     # Last month's report goes at each home's report time on the 1st (caught up by the 3rd).
     JobSpec("monthly_reports", "core.reports.jobs:send_monthly_reports", trigger=Cron("*/15", "*", "1-3", local=True)),
     JobSpec("pause_expiry", "core.expiry:expire_pauses", trigger=Every(60), call="session_now"),
+    JobSpec("meter_reminders", "core.meter_reminders:remind_missing_meters", trigger=Every(3600), call="session_now"),
     JobSpec("link_expiry", "core.expiry:purge_expired_links", trigger=Every(900), call="session_now"),
     JobSpec("retention", "core.retention:clean_up", trigger=Cron("30", "4", local=True), call="session_now"),
 )

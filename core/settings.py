@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     line_channel_access_token: str | None = None
     line_api_base_url: str | None = None
     line_data_api_base_url: str | None = None
+    liff_id: str | None = Field(default=None, description="LIFF app whose endpoint is $PUBLIC_BASE_URL/liff/home")
+    line_basic_id: str = Field(default="@mimamori", description="the account's basic id (@…), for add-and-join links")
 
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
