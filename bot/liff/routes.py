@@ -10,7 +10,6 @@ answers 400 with an error per field and changes nothing.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, render_template, request
@@ -89,10 +88,8 @@ def create_blueprint(settings: Settings) -> Blueprint:
         lang = normalize_language(lang)
         texts = {k.removeprefix("liff.home."): v for k, v in catalog("ja").items() if k.startswith("liff.home.")}
         texts |= {k.removeprefix("liff.home."): v for k, v in catalog(lang).items() if k.startswith("liff.home.")}
-        return render_template("liff_home.html", lang=lang, token=token, texts=texts,
-                               values_json=json.dumps(values, ensure_ascii=False),
-                               texts_json=json.dumps(texts, ensure_ascii=False), liff_id=settings.liff_id or "",
-                               plans=home_details.PLANS)
+        return render_template("liff_home.html", lang=lang, token=token, texts=texts, values=values,
+                               liff_id=settings.liff_id or "", plans=home_details.PLANS)
 
     @bp.get("/api/postal/<code>")
     def postal(code: str) -> Any:

@@ -55,8 +55,15 @@ def test_newcomer_registers_and_acknowledges_a_simulated_alert(served: str, cloc
     assert requests.post(f"{api}/simulate-alert", json=me, timeout=10).status_code == 400
     send(kind="follow")
     tap("家族です")
-    for text in ("お父さん", "山田太郎", "東京都港区1-1", "0300000000000000000031", "55", "従量電灯B", "09011112222"):
-        send(kind="message", text=text)
+    send(kind="message", text="お父さん")
+    form = next(b["action"]["uri"] for m in reversed(messages())
+                for b in m.get("contents", {}).get("footer", {}).get("contents", []) if b["action"]["type"] == "uri")
+    assert form.startswith(f"{served}/liff/home?t=") and requests.get(form, timeout=10).status_code == 200
+    fields = {"holder": "山田太郎", "postal": "1050011", "address": "東京都港区芝公園1-1",
+              "phone": "09011112222", "supply_point": "0300000000000000000031", "customer_number": "5555555"}
+    token = form.split("t=", 1)[1]
+    assert requests.post(f"{served}/liff/api/home", json={"t": token, "fields": fields}, timeout=10).json()["ok"]
+    send(kind="message", text="入力しました")
     tap("電話")
     tap("会って同意をもらった")
     tap("登録する")

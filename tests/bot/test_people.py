@@ -10,6 +10,7 @@ from sqlalchemy import select
 from core.db import session_scope
 from core.enums import CloseReason, HomeStatus, IncidentKind, IncidentState
 from core.models import AuditLog, ConversationState, Home, HomeWatcher, Incident, OutboxMessage, Resident, Watcher
+from tests.bot.conftest import actions_of
 from tests.bot.test_conversations import register, register_and_invite
 
 
@@ -23,12 +24,19 @@ def _incident() -> int:
 
 
 def test_senior_links_their_line_with_the_code_and_answers_ok(chat, chat_factory, clock) -> None:
+    from urllib.parse import unquote, urlparse
+
     register(chat, contact="LINE")
-    said = chat.new_texts()
-    code = said.split("コード ")[1].split(" ")[0]
+    msgs = chat.new_messages()
+    share = next(a["uri"] for m in msgs for a in actions_of(m) if a.get("type") == "uri" and "share" in a["uri"])
+    qr = next(m for m in msgs if m["type"] == "image")
+    assert chat.client.get(urlparse(qr["originalContentUrl"]).path).data.startswith(b"\x89PNG")
+    link = unquote(share.split("text=", 1)[1]).split("：")[-1]  # what the senior taps in the shared message
+    assert link.startswith("https://line.me/R/oaMessage/%40mimamori/?")
+    typed_in = unquote(link.split("?", 1)[1])  # LINE opens our chat with this already typed
     senior = chat_factory()
     senior.send("follow__new")
-    senior.text(code)
+    senior.text(typed_in)
     assert "「OK」と返してください" in senior.new_texts()
     with session_scope() as s:
         assert s.scalar(select(Resident)).line_user_id == senior.user_id
@@ -116,8 +124,8 @@ def test_withdrawing_consent_stops_watching_and_tells_the_others(chat, chat_fact
 
 
 def test_flows_expire_when_left_idle(chat, clock) -> None:
-    chat.send("follow__new")
-    clock.advance(hours=25)
+    chat.send("follow__new")  # registration keeps its draft for 7 days; other flows 30 minutes
+    clock.advance(days=7, minutes=1)
     chat.text("お父さん")
     assert "よくわかりませんでした" in chat.new_texts()
     with session_scope() as s:
@@ -224,7 +232,7 @@ def test_a_watcher_of_two_homes_is_asked_which_home(chat, clock, make_home) -> N
 
 def test_the_senior_can_withdraw_consent_and_the_family_is_told(chat, chat_factory, clock) -> None:
     register(chat, contact="LINE")
-    code = chat.new_texts().split("コード ")[1].split(" ")[0]
+    code = chat.new_texts().split("コード：")[1].split("（")[0]
     senior = chat_factory()
     senior.text(code)
     senior.text("同意の取り消し")
