@@ -80,6 +80,9 @@ def create_blueprint(settings: Settings) -> Blueprint:
     @bp.get("/home")
     def page() -> Any:
         token = request.args.get("t", "")
+        if not token and "liff.state" in request.args and settings.liff_id:
+            # LIFF's first load (https://liff.line.me/<id>?t=…): liff.init() moves to the real query.
+            return render_template("liff_boot.html", liff_id=settings.liff_id)
         try:
             with session_scope() as s:
                 values, lang = _current(s, _claims(token))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from typing import Any
 
 from sqlalchemy import select
@@ -349,3 +349,43 @@ def test_invite_code_lets_another_child_join_once(chat, chat_factory, clock) -> 
     assert "このコードは使えませんでした" in brother.new_texts()
     with session_scope() as s:
         assert len(s.scalars(select(HomeWatcher)).all()) == 2
+
+
+def test_times_typed_as_people_say_them(chat, clock) -> None:
+    register(chat)
+    chat.text("時間設定")
+    chat.text("6時半")
+    chat.text("夜10時")
+    assert "午前6時30分に起きて、午後10時に寝る" in chat.new_texts()
+    with session_scope() as s:
+        sched = s.scalar(select(Schedule))
+        assert (sched.wake_time, sched.sleep_time) == (time(6, 30), time(22, 0))
+
+
+def test_a_trip_typed_as_tomorrow_to_next_wednesday(chat, clock) -> None:
+    from core import pauses
+
+    register(chat)
+    chat.text("一時停止")
+    chat.tap("旅行・お出かけ")
+    chat.text("明日")
+    chat.text("来週の水曜日")
+    with session_scope() as s:
+        home = s.scalar(select(Home))
+        assert pauses.local_today(home) == date(2026, 6, 1)  # a Monday
+        pause = s.scalar(select(Pause))
+        start, end = pauses.local(home, pause.starts_at).date(), pauses.local(home, pause.ends_at).date()
+    assert start == date(2026, 6, 2) and end == date(2026, 6, 11)  # back on Wednesday 10th, resumes after it
+
+
+def test_inside_line_the_form_link_goes_through_liff(chat, settings, clock) -> None:
+    settings.liff_id = "1234567890-AbCdEfGh"
+    chat.send("follow__new")
+    chat.tap("家族です")
+    chat.tap("お父さん")
+    uri = next(a["uri"] for a in chat.last_actions() if a.get("type") == "uri")
+    assert uri.startswith("https://liff.line.me/1234567890-AbCdEfGh?t=")
+    boot = chat.client.get("/liff/home?liff.state=%3Ft%3Dx").get_data(as_text=True)
+    assert "liff.init" in boot and "1234567890-AbCdEfGh" in boot
+    page = chat.client.get(f"/liff/home?t={uri.split('t=', 1)[1]}").get_data(as_text=True)
+    assert "sdk.js" in page and 'inputmode="numeric"' in page

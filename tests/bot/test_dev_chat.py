@@ -81,3 +81,20 @@ def test_dev_pages_do_not_exist_in_production(settings: Any, db: Any) -> None:
     client = create_app(prod).test_client()
     assert client.get("/dev/chat/").status_code == 404
     assert client.post("/dev/chat/api/simulate-alert", json={}).status_code == 404
+
+
+def test_the_page_shows_the_menu_of_the_users_role(served: str, clock: Any) -> None:
+    api = f"{served}/dev/chat/api"
+    me = {"userId": "U" + "b" * 32, "displayName": "花子"}
+    menu = requests.get(f"{api}/richmenu", params={"user": me["userId"]}, timeout=10).json()
+    assert menu["role"] == "guest" and [a["text"] for a in menu["areas"]][0] == "登録"
+    image = requests.get(f"{served}{menu['image']}", timeout=30)
+    assert image.headers["Content-Type"] == "image/png" and image.content.startswith(b"\x89PNG")
+    assert abs(sum(a["w"] * a["h"] for a in menu["areas"]) - 1) < 1e-9  # the areas cover the picture
+    assert requests.get(f"{served}/dev/chat/richmenu/nobody.png", timeout=10).status_code == 404
+
+
+def test_the_form_fills_the_address_from_the_postal_code_offline(served: str) -> None:
+    found = requests.get(f"{served}/liff/api/postal/100-0001", timeout=10).json()
+    assert found["address"] == "東京都千代田区千代田"
+    assert requests.get(f"{served}/liff/api/postal/0000000", timeout=10).status_code == 404
