@@ -16,7 +16,7 @@ from bot.flows.common import home_for
 from bot.invite_share import invite_messages
 from bot.messages import build
 from core import audit, consent, homes, invites, links, pauses, phones, schedules
-from core.enums import HomeStatus
+from core.enums import ContactMethod, HomeStatus
 from core.errors import AccessDenied, ValidationError
 from core.models import Home, MeterReading
 
@@ -240,12 +240,37 @@ def details(ctx: Ctx) -> None:
         ctx.t("bot.register.summary.supply_point_later", value=home.supply_point_number or later),
         ctx.t("bot.register.summary.customer_number", value=home.customer_number or later),
     ]
+    if resident is not None:
+        lines.append(ctx.t("bot.register.summary.contact",
+                           value=ctx.t(f"bot.register.contact.{resident.preferred_contact.value}")))
     ctx.send(build.card(ctx.t("bot.details.title"), lines))
-    ctx.send(form_card(ctx, links.home_form_url(h=home.id, w=ctx.watcher.id), "bot.details.change"))
+    contact = [build.postback(ctx.t("bot.details.contact", value=ctx.t(f"bot.register.contact.{m.value}")),
+                              build.data(action="contact", h=home.id, v=m.value)) for m in ContactMethod]
+    ctx.send(build.with_quick(form_card(ctx, links.home_form_url(h=home.id, w=ctx.watcher.id), "bot.details.change"),
+                              contact))
     if resident is not None and not consent.is_given(home):
         from bot.flows.register import consent_card
 
         ctx.send(consent_card(ctx, home))
+
+
+def set_contact(ctx: Ctx, fields: dict[str, str]) -> None:
+    """Change how the senior is asked first, alone (SMS only to a mobile)."""
+    home, _ = _linked_home(ctx, fields)
+    resident = home.resident
+    if resident is None or fields.get("v") not in set(ContactMethod):
+        raise ValidationError("choice.use_buttons")
+    method = ContactMethod(fields["v"])
+    if method == ContactMethod.SMS:
+        phones.for_sms(resident.phone)
+    resident.preferred_contact = method
+    audit.record(ctx.session, f"watcher:{ctx.watcher.id}", "setting_changed", home_id=home.id, key="contact",
+                 value=method.value)
+    ctx.say("bot.settings.saved")
+    if method == ContactMethod.LINE and not resident.line_user_id:
+        code = invites.create(ctx.session, purpose=invites.PURPOSE_RESIDENT, home_id=home.id,
+                              created_by=ctx.watcher.id, ttl=timedelta(days=7))
+        ctx.send(*invite_messages(ctx, code, "resident", name=resident.display_name, days=7))
 
 
 def leave(ctx: Ctx, fields: dict[str, str]) -> None:
@@ -263,6 +288,9 @@ def leave(ctx: Ctx, fields: dict[str, str]) -> None:
 
     ctx.say("bot.leave.done")
     delete_watcher(ctx.session, watcher.id, f"watcher:{watcher.id}")
+    from bot.richmenu import link_for
+
+    link_for(ctx)  # back to the "not registered" menu
 
 
 def leave_start(ctx: Ctx) -> None:
@@ -281,4 +309,5 @@ COMMANDS: dict[str, Callable[[Ctx], None]] = {
 ACTIONS: dict[str, Callable[[Ctx, dict[str, str]], None]] = {
     "set": set_value, "watchers": watchers, "remove": remove, "first": first, "invite": invite,
     "withdraw": withdraw_consent, "leave": leave, "consent": record_consent,
+    "contact": set_contact,
 }

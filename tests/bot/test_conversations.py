@@ -389,3 +389,17 @@ def test_inside_line_the_form_link_goes_through_liff(chat, settings, clock) -> N
     assert "liff.init" in boot and "1234567890-AbCdEfGh" in boot
     page = chat.client.get(f"/liff/home?t={uri.split('t=', 1)[1]}").get_data(as_text=True)
     assert "sdk.js" in page and 'inputmode="numeric"' in page
+
+
+def test_after_registering_the_contact_method_changes_alone_and_sms_needs_a_mobile(chat, clock) -> None:
+    register(chat, phone="06-1234-5678")
+    chat.text("登録内容")
+    chat.new_texts()
+    chat.tap(t("bot.details.contact", "ja", value="ショートメール"))
+    assert t("bot.error.phone.not_mobile", "ja") in chat.new_texts()
+    chat.tap(t("bot.details.contact", "ja", value="LINE"))
+    said = chat.new_texts()
+    assert t("bot.settings.saved", "ja") in said and t("bot.invite.title.resident", "ja", name="お父さん") in said
+    with session_scope() as s:
+        resident = s.scalar(select(Resident))
+        assert resident.preferred_contact == ContactMethod.LINE and resident.phone == "+81612345678"

@@ -252,4 +252,5 @@ TEXTS: dict[str, str] = {
     "bot.richmenu.times": "Times",
     "bot.richmenu.ok": "OK (I'm fine)",
     "bot.richmenu.bar": "Menu",
+    "bot.details.contact": "Check by {value}",
 }

@@ -263,4 +263,5 @@ TEXTS: dict[str, str] = {
     "bot.richmenu.times": "時間設定",
     "bot.richmenu.ok": "OK（元気です）",
     "bot.richmenu.bar": "メニュー",
+    "bot.details.contact": "確認：{value}にする",
 }
