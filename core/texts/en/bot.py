@@ -253,4 +253,5 @@ TEXTS: dict[str, str] = {
     "bot.richmenu.ok": "OK (I'm fine)",
     "bot.richmenu.bar": "Menu",
     "bot.details.contact": "Check by {value}",
+    "bot.consent.print": "Printable sheet",
 }

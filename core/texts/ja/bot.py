@@ -264,4 +264,5 @@ TEXTS: dict[str, str] = {
     "bot.richmenu.ok": "OK（元気です）",
     "bot.richmenu.bar": "メニュー",
     "bot.details.contact": "確認：{value}にする",
+    "bot.consent.print": "印刷用の案内を開く",
 }
