@@ -42,7 +42,7 @@ TEXTS = {
     "liff.consent.lead": "{name}, your family would like to start watching over you with mimamori. Please read this.",
     "liff.consent.what": "It looks at your home's electricity use (every 30 minutes) for signs that something is unusual, such as not getting up in the morning.",
     "liff.consent.no_camera": "No camera or sensor is installed. No conversation or picture is recorded.",
-    "liff.consent.first_you": "When something looks unusual, you are asked first (by phone or otherwise); your family is told only if you do not answer.",
+    "liff.consent.first_you": "When something looks unusual, {name} is asked first (by phone or otherwise); the family is told only if there is no answer.",
     "liff.consent.who_sees": "Only the family members who registered (and, if you wish, your landlord) receive the notices.",
     "liff.consent.stop": "You can stop at any time, at once.",
     "liff.consent.agree": "I have read the above and agree to be watched over.",
