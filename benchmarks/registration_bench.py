@@ -139,11 +139,15 @@ class Person:
             self.c.bot_messages = self.bot_count()
 
     def button(self, label: str):  # type: ignore[no-untyped-def]
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.common.by import By
 
         def find():  # type: ignore[no-untyped-def]
-            found = [b for b in self.d.find_elements(By.CSS_SELECTOR, "#log button, #quick button")
-                     if b.text.strip() == label and b.is_displayed()]
+            try:
+                found = [b for b in self.d.find_elements(By.CSS_SELECTOR, "#log button, #quick button")
+                         if b.text.strip() == label and b.is_displayed()]
+            except StaleElementReferenceException:  # the page redrew the chat meanwhile
+                return None
             return found[-1] if found else None
 
         return self.wait(find)
