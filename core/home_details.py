@@ -27,6 +27,7 @@ PENDING_METER_PREFIX = "pending-"
 
 
 FIELDS: dict[str, Callable[[str], str]] = {
+    "name": validate.name,  # what to call the senior: asked in the chat, changed later in the form
     "holder": lambda v: validate.clean_text(v, max_len=100, code="holder"),
     "postal": validate.postal_code,
     "address": lambda v: validate.clean_text(v, max_len=200, code="address"),
@@ -107,7 +108,10 @@ def apply(session: Session, home: Home, changes: Mapping[str, Any], by: Watcher)
         check_supply_point_free(session, cleaned["supply_point"], home.id)
     resident = home.resident
     for name, value in cleaned.items():
-        if name == "phone":
+        if name == "name":
+            if resident is not None:
+                resident.display_name = value
+        elif name == "phone":
             if resident is not None:
                 if resident.preferred_contact == "sms" and not phones.parse(value).takes_sms:
                     raise DetailsInvalid({"phone": ValidationError("phone.not_mobile")})

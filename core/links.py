@@ -67,7 +67,7 @@ def page_url(path: str, settings: Settings | None = None, **claims: Any) -> str:
 
 HOME_FORM = "form:home"
 HOME_FORM_DRAFT_TTL = 7 * 24 * 3600  # a registration draft is kept this long
-HOME_FORM_EDIT_TTL = 7 * 24 * 3600  # the one reminder carries this link: it must outlive a week-end
+HOME_FORM_EDIT_TTL = 7 * 24 * 3600  # the one meter reminder carries such a link: it must outlive a weekend
 
 
 def home_form_url(settings: Settings | None = None, **claims: Any) -> str:

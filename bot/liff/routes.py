@@ -32,10 +32,7 @@ DONE_WORD_KEY = "liff.home.done_word"
 
 
 def _claims(token: str) -> dict[str, Any]:
-    claims = links.verify(token, PURPOSE, DRAFT_TTL)
-    if "h" in claims:
-        links.verify(token, PURPOSE, EDIT_TTL)
-    return claims
+    return links.verify(token, PURPOSE, max(DRAFT_TTL, EDIT_TTL))
 
 
 def _draft(session: Any, chat_id: str) -> ConversationState:
@@ -63,7 +60,8 @@ def _current(session: Any, claims: dict[str, Any]) -> tuple[dict[str, str], str]
         return dict((row.data or {}).get("details") or {}), watcher.language if watcher else "ja"
     home = _home(session, claims)
     watcher = session.get(Watcher, int(claims["w"]))
-    values = {"holder": home.contract_holder or "", "address": home.address or "", "plan": home.plan or "",
+    values = {"name": home.resident.display_name if home.resident else "",
+              "holder": home.contract_holder or "", "address": home.address or "", "plan": home.plan or "",
               "supply_point": home.supply_point_number or "", "customer_number": home.customer_number or "",
               "phone": home.resident.phone if home.resident and home.resident.phone else ""}
     return values, watcher.language if watcher else "ja"
@@ -93,6 +91,7 @@ def create_blueprint(settings: Settings) -> Blueprint:
         texts = {k.removeprefix("liff.home."): v for k, v in catalog("ja").items() if k.startswith("liff.home.")}
         texts |= {k.removeprefix("liff.home."): v for k, v in catalog(lang).items() if k.startswith("liff.home.")}
         return render_template("liff_home.html", lang=lang, token=token, texts=texts, values=values,
+                               edit="h" in _claims(token),
                                liff_id=settings.liff_id or "", plans=home_details.PLANS)
 
     @bp.get("/api/postal/<code>")

@@ -187,12 +187,15 @@ def test_without_the_bill_the_home_waits_and_the_numbers_come_later(chat, clock)
     assert t("bot.status.home.awaiting_meter", "ja") in chat.new_texts()
     bad = fill_form(chat, supply_point="", customer_number="どこに書いてありますか？")
     assert bad.status_code == 400
-    good = fill_form(chat, supply_point=SP, customer_number="1234567890")
+    page = chat.client.get(f"/liff/home?t={form_token(chat)}").get_data(as_text=True)
+    assert 'id="name"' in page  # after registering, what to call them is in the form too
+    good = fill_form(chat, supply_point=SP, customer_number="1234567890", name="父")
     assert good.status_code == 200
     chat.text("入力しました")
     with session_scope() as s:
         home = s.scalar(select(Home))
         assert home.status == HomeStatus.AWAITING_HISTORY and home.meter_id == SP
+        assert home.resident.display_name == "父"
 
 
 def test_one_answer_is_changed_from_the_confirmation_without_starting_again(chat, clock) -> None:

@@ -49,4 +49,5 @@ TEXTS = {
     "liff.consent.date": "Date:",
     "liff.consent.signature": "Name:",
     "liff.consent.print": "Print",
+    "liff.home.name": "What to call them",
 }

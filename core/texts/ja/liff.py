@@ -49,4 +49,5 @@ TEXTS = {
     "liff.consent.date": "日付：",
     "liff.consent.signature": "お名前：",
     "liff.consent.print": "印刷する",
+    "liff.home.name": "お呼びする名前",
 }
