@@ -48,7 +48,7 @@ def main(homes: int = 50) -> None:
                 w = Watcher(line_user_id=f"U{n:032d}", email=f"w{n}@example.com")
                 s.add(w)
                 s.flush()
-                s.add(HomeWatcher(home_id=home.id, watcher_id=w.id, channels=["line", "email"]))
+                s.add(HomeWatcher(home_id=home.id, watcher_id=w.id, channels=["line", "email"], notify_daily=True))
                 ids.append(home.id)
         for home_id in ids:
             values = rng.gamma(2.0, 0.08, size=(9 * 7 + 1) * 48)

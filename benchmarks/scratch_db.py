@@ -11,14 +11,14 @@ from sqlalchemy.engine import make_url
 
 
 @contextmanager
-def scratch_postgres(server_url: str, prefix: str = "mimamori_bench") -> Iterator[str]:
-    """Yield the URL of a new, empty database on ``server_url``'s server; drop it (even with
-    connections still open) when the block ends, however it ends."""
+def scratch_postgres(server_url: str, prefix: str = "mimamori_bench", template: str | None = None) -> Iterator[str]:
+    """Yield the URL of a new, empty database on ``server_url``'s server (a copy of database
+    ``template`` if named); drop it (even with connections still open) when the block ends."""
     base = make_url(server_url)
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:

@@ -1,6 +1,8 @@
-"""Alerts in LINE: the Flex card with its buttons, and what a tap on them does.
+"""Alerts in LINE: what a tap on an alert card's buttons does, and the senior's answer.
 
-Postback contract with the escalation work (it sends the cards, the bot handles taps):
+The cards themselves are built by core.escalation.messages (the one builder, for real
+pushes and /dev/chat alike); what the senior's reply means is decided by
+core.escalation.answers. Postback contract (core sends the cards, the bot handles taps):
 ``action=ack&incident=<id>`` and ``action=close&incident=<id>&reason=safe|false_alarm``.
 A tap is honoured only from a watcher linked to the incident's home, or from the LINE
 group of the home's building; "確認に行きます" in a group acknowledges for everyone.
@@ -12,36 +14,14 @@ import logging
 
 from bot.context import Ctx
 from bot.messages import build
-from core import incidents
+from core import homes, incidents
 from core.enums import CloseReason
 from core.errors import AccessDenied, ValidationError
+from core.escalation import answers, messages, notices
 from core.models import Home, HomeWatcher, Incident
 
 log = logging.getLogger(__name__)
 CLOSE_REASONS = {"safe": CloseReason.SAFE, "false_alarm": CloseReason.FALSE_ALARM}
-
-
-def alert_card(incident: Incident, home: Home, lang: str, *, told: list[str] | None = None,
-               group: bool = False) -> dict:
-    """The alert as a Flex message with ack/close buttons (used by /dev/chat; a model for escalation)."""
-    from core.texts import t
-
-    name = home.resident.display_name if home.resident else "—"
-    lines = [t(f"bot.alert.kind.{incident.kind.value}", lang, name=name)]
-    if home.unit_label:
-        lines.append(t("bot.alert.unit", lang, unit=home.unit_label))
-    if told:
-        lines.append(t("bot.alert.told", lang, names="、".join(told)))
-    ack_label = t("bot.alert.ack_group" if group else "bot.alert.ack", lang)
-    actions = [
-        build.postback(ack_label, build.data(action="ack", incident=incident.id), ack_label),
-        build.postback(t("bot.alert.close_safe", lang), build.data(action="close", incident=incident.id,
-                                                                    reason="safe"), t("bot.alert.close_safe", lang)),
-        build.postback(t("bot.alert.close_false", lang),
-                       build.data(action="close", incident=incident.id, reason="false_alarm"),
-                       t("bot.alert.close_false", lang)),
-    ]
-    return build.card(t("bot.alert.title", lang, name=name), lines, actions, color="#C0392B")
 
 
 def _incident_for(ctx: Ctx, fields: dict[str, str]) -> tuple[Incident, str, int | None]:
@@ -67,60 +47,71 @@ def _incident_for(ctx: Ctx, fields: dict[str, str]) -> tuple[Incident, str, int 
     return incident, watcher.display_name or ctx.t("bot.watchers.unnamed"), watcher.id
 
 
+def _say_ending(ctx: Ctx, incident: Incident) -> None:
+    """An old card's button: say how it ended (or who took it), never a bare "already over"."""
+    home = ctx.session.get(Home, incident.home_id)
+    assert home is not None
+    link = None
+    if ctx.watcher is not None and not ctx.is_group:
+        link = ctx.session.query(HomeWatcher).filter_by(home_id=home.id, watcher_id=ctx.watcher.id).one_or_none()
+    name = messages.resident_name(home, ctx.lang, link.relation_label if link else None)
+    text = notices.ending_text(incident, home, ctx.lang, name=name)
+    if text is None:
+        ctx.say("bot.alert.already_closed")
+    else:
+        ctx.send(build.text(text))
+
+
 def ack(ctx: Ctx, fields: dict[str, str]) -> None:
     incident, who, watcher_id = _incident_for(ctx, fields)
     source = "line_group" if ctx.is_group else "line"
-    if incidents.acknowledge(ctx.session, incident, who, source, watcher_id=watcher_id):
+    if incidents.acknowledge(ctx.session, incident, who, source, watcher_id=watcher_id, except_recipient=ctx.chat_id):
         ctx.say("bot.alert.acked_group" if ctx.is_group else "bot.alert.acked")
-    elif incident.closed_at is not None:
-        ctx.say("bot.alert.already_closed")
     else:
-        ctx.say("bot.alert.already_taken", who=incident.acknowledged_by or "")
+        _say_ending(ctx, incident)
 
 
 def close(ctx: Ctx, fields: dict[str, str]) -> None:
     reason = CLOSE_REASONS.get(fields.get("reason", ""))
     if reason is None:
         raise ValidationError("choice.use_buttons")
-    incident, _who, watcher_id = _incident_for(ctx, fields)
+    incident, who, watcher_id = _incident_for(ctx, fields)
     actor = f"line_group:{ctx.chat_id}" if ctx.is_group else f"line:{watcher_id}"
-    if incidents.close(ctx.session, incident, reason, actor):
+    if incidents.close(ctx.session, incident, reason, actor, who=who, watcher_id=watcher_id,
+                       except_recipient=ctx.chat_id):
         ctx.say(f"bot.alert.closed_{reason.value}")
     else:
-        ctx.say("bot.alert.already_closed")
+        _say_ending(ctx, incident)
 
 
 WITHDRAW_WORDS = frozenset({"同意の取り消し", "見守りをやめる", "withdraw consent"})
-OK_WORDS = frozenset({"ok", "ｏｋ", "おっけー", "オッケー", "大丈夫", "だいじょうぶ", "元気", "げんき", "はい"})
 
 
-def resident_ok(ctx: Ctx, text: str) -> bool:
-    """A senior on LINE answers a check-in. Returns False if this user is not a resident."""
+def resident_answer(ctx: Ctx, text: str | None, *, sticker: bool = False) -> bool:
+    """The senior wrote (text or a sticker): core decides what it means (core.escalation.answers);
+    the bot only answers the senior. Returns False if this user is not a resident, or is also a
+    family member whose words here are commands rather than an answer."""
     resident = ctx.resident()
     if resident is None:
         return False
     ctx.lang = resident.language or "ja"
-    if text.strip() in WITHDRAW_WORDS:
+    if text is not None and text.strip() in WITHDRAW_WORDS:
         resident_withdraw(ctx, {})
         return True
-    if text.strip().lower() not in OK_WORDS:
-        from core import homes
-
-        if ctx.watcher is not None and homes.homes_of(ctx.session, ctx.watcher):
-            return False  # also a family member of some home: their words are commands too
-        ctx.say("bot.senior.how_to_answer")
-        return True
-    try:
-        from core.escalation.checkin import confirm_resident_by_line
-    except ImportError:  # the escalation work is merged separately; until then, close here
-        confirm_resident_by_line = None
-    if confirm_resident_by_line is not None:
-        confirm_resident_by_line(ctx.session, ctx.user_id, text)
-    else:
-        for incident in incidents.open_incidents_of(ctx.session, resident.home_id):
-            if incidents.acknowledge(ctx.session, incident, resident.display_name, "resident_line"):
-                incidents.close(ctx.session, incident, CloseReason.RESIDENT_OK, "resident_line")
-    ctx.say("bot.senior.thanks")
+    reply = answers.Reply(text, sticker)
+    idle = reply.answer is not answers.Answer.HELP and answers.open_checkin(ctx.session, resident.home_id) is None
+    if idle and ctx.watcher is not None and homes.homes_of(ctx.session, ctx.watcher):
+        return False  # also a family member of some home, nothing to answer: their words are commands
+    outcome, incident = answers.answer_by_line(ctx.session, resident, reply)
+    home = ctx.session.get(Home, resident.home_id)
+    assert home is not None
+    name = messages.honorific(resident.display_name, ctx.lang)
+    if outcome is answers.Outcome.ALREADY_OVER and incident is not None:
+        ended = notices.ending_text(incident, home, ctx.lang, name=name, resident=True)
+        if ended:
+            ctx.send(build.text(ended))
+            return True
+    ctx.say(f"senior.reply.{outcome.value}", name=name)
     return True
 
 

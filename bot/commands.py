@@ -1,4 +1,4 @@
-"""One-shot commands (no conversation state): status, help, settings, watchers, invites.
+"""One-shot commands (no conversation state): 今日の様子 (bot.today), help, settings, watchers, invites.
 
 Tapped buttons arrive as postbacks ``action=<name>&...``; :data:`ACTIONS` maps each to a
 function. Every action that touches a home checks the chat is linked to it first.
@@ -7,61 +7,20 @@ function. Every action that touches a home checks the chat is linked to it first
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
-
-from sqlalchemy import func, select
+from datetime import timedelta
 
 from bot.context import Ctx
 from bot.flows.common import home_for
 from bot.invite_share import invite_messages
 from bot.messages import build
-from core import audit, consent, homes, invites, links, pauses, phones, schedules
+from bot.today import today
+from core import audit, consent, homes, invites, links, phones, schedules
 from core.enums import ContactMethod, HomeStatus
 from core.errors import AccessDenied, ValidationError
-from core.models import Home, MeterReading
+from core.escalation.messages import resident_name
+from core.models import Home
 
 OVER_USAGE_CHOICES = (30, 50, 100)
-
-
-# ---- status -------------------------------------------------------------------------
-def _today_kwh(ctx: Ctx, home: Home) -> float | None:
-    start_local = datetime.combine(pauses.local_today(home), time(0, 0), tzinfo=pauses._tz(home))
-    total = ctx.session.scalar(
-        select(func.sum(MeterReading.kwh)).where(MeterReading.home_id == home.id,
-                                                 MeterReading.interval_start >= start_local)
-    )
-    return None if total is None else float(total)
-
-
-def _state_line(ctx: Ctx, home: Home) -> str:
-    from bot.flows.pause import when
-
-    pause = pauses.active(ctx.session, home.id)
-    if pause is not None:
-        return ctx.t("bot.status.paused", until=when(ctx, home, pause.ends_at))
-    return ctx.t(f"bot.status.home.{home.status.value}")
-
-
-def status(ctx: Ctx) -> None:
-    watcher = ctx.watcher
-    linked = homes.homes_of(ctx.session, watcher) if watcher else []
-    if not linked:
-        ctx.say("bot.no_home_yet")
-        return
-    for home in linked[:2]:  # two homes = 4 messages, under LINE's 5 per reply
-        name = home.resident.display_name if home.resident else "—"
-        kwh = _today_kwh(ctx, home)
-        lines = [_state_line(ctx, home)]
-        lines.append(ctx.t("bot.status.kwh", kwh=f"{kwh:.1f}") if kwh is not None else ctx.t("bot.status.no_data"))
-        if home.last_reading_at:
-            from bot.flows.pause import when
-
-            lines.append(ctx.t("bot.status.last_reading", at=when(ctx, home, home.last_reading_at)))
-        lines.append(ctx.t("bot.status.delay_note"))
-        ctx.send(build.card(ctx.t("bot.status.title", name=name), lines))
-        if kwh is not None:
-            original, preview = links.graph_urls(home.id, pauses.local_today(home))
-            ctx.send(build.image(original, preview))
 
 
 # ---- help ---------------------------------------------------------------------------
@@ -90,6 +49,7 @@ def _settings_card(ctx: Ctx, home: Home, quick: bool) -> dict:
         name,
         ctx.t("bot.settings.channels", value=" / ".join(c.upper() for c in link.channels)),
         ctx.t("bot.settings.daily", value=onoff[link.notify_daily]),
+        ctx.t("bot.settings.weekly", value=onoff[link.notify_weekly]),
         ctx.t("bot.settings.monthly", value=onoff[link.notify_monthly]),
         ctx.t("bot.settings.over_usage", value=home.over_usage_percent),
         ctx.t("bot.settings.times", wake=schedules.plain_time(schedule.wake_time if schedule else None, ctx.lang),
@@ -99,6 +59,8 @@ def _settings_card(ctx: Ctx, home: Home, quick: bool) -> dict:
     buttons = [
         build.postback(ctx.t("bot.settings.toggle_daily"), build.data(action="set", h=h, k="daily",
                                                                         v="off" if link.notify_daily else "on")),
+        build.postback(ctx.t("bot.settings.toggle_weekly"), build.data(action="set", h=h, k="weekly",
+                                                                         v="off" if link.notify_weekly else "on")),
         build.postback(ctx.t("bot.settings.toggle_monthly"), build.data(action="set", h=h, k="monthly",
                                                                           v="off" if link.notify_monthly else "on")),
         build.postback(ctx.t("bot.settings.watchers"), build.data(action="watchers", h=h)),
@@ -129,7 +91,7 @@ def _linked_home(ctx: Ctx, fields: dict[str, str]) -> tuple[Home, object]:
 def set_value(ctx: Ctx, fields: dict[str, str]) -> None:
     home, link = _linked_home(ctx, fields)
     key, value = fields.get("k"), fields.get("v")
-    if key in {"daily", "monthly"} and value in {"on", "off"}:
+    if key in {"daily", "weekly", "monthly"} and value in {"on", "off"}:
         setattr(link, f"notify_{key}", value == "on")
     elif key == "over" and value in {str(p) for p in OVER_USAGE_CHOICES}:
         home.over_usage_percent = int(value)
@@ -180,8 +142,7 @@ def invite(ctx: Ctx, fields: dict[str, str]) -> None:
     home, link = _linked_home(ctx, fields)
     code = invites.create(ctx.session, purpose=invites.PURPOSE_WATCHER, home_id=home.id, role=link.role,
                           created_by=ctx.watcher.id, ttl=timedelta(hours=72))
-    name = home.resident.display_name if home.resident else ""
-    ctx.send(*invite_messages(ctx, code, "watcher", name=name, hours=72))
+    ctx.send(*invite_messages(ctx, code, "watcher", name=_called(ctx, home), hours=72))
 
 
 def withdraw_consent(ctx: Ctx, fields: dict[str, str]) -> None:
@@ -208,6 +169,12 @@ def withdraw_start(ctx: Ctx) -> None:
     withdraw_consent(ctx, {"h": str(home.id)})
 
 
+def _called(ctx: Ctx, home: Home) -> str:
+    """How this chat's watcher names the senior (their own お父さん, else the name with さん)."""
+    link = homes.link_of(ctx.session, ctx.watcher, home.id) if ctx.watcher else None
+    return resident_name(home, ctx.lang, link.relation_label if link else None)
+
+
 def record_consent(ctx: Ctx, fields: dict[str, str]) -> None:
     """The senior agreed after registration (「まだです」 then): one tap records it and watching
     moves on; a second tap changes nothing."""
@@ -216,8 +183,7 @@ def record_consent(ctx: Ctx, fields: dict[str, str]) -> None:
         ctx.say("bot.consent.already")
         return
     consent.record(ctx.session, home, ctx.watcher, fields.get("m"))
-    ctx.say("bot.consent.recorded", name=home.resident.display_name if home.resident else "",
-            state=ctx.t(f"bot.status.home.{home.status.value}"))
+    ctx.say("bot.consent.recorded", name=_called(ctx, home), state=ctx.t(f"bot.status.home.{home.status.value}"))
 
 
 def details(ctx: Ctx) -> None:
@@ -233,7 +199,7 @@ def details(ctx: Ctx) -> None:
     later = ctx.t("bot.register.summary.later")
     lines = [
         ctx.t(f"bot.status.home.{home.status.value}"),
-        ctx.t("bot.register.summary.name", value=resident.display_name if resident else ""),
+        ctx.t("bot.register.summary.name", value=_called(ctx, home)),
         ctx.t("bot.register.summary.holder", value=home.contract_holder or ""),
         ctx.t("bot.register.summary.address", value=home.address or ""),
         ctx.t("bot.register.summary.phone", value=phones.display(resident.phone if resident else None)),
@@ -270,7 +236,7 @@ def set_contact(ctx: Ctx, fields: dict[str, str]) -> None:
     if method == ContactMethod.LINE and not resident.line_user_id:
         code = invites.create(ctx.session, purpose=invites.PURPOSE_RESIDENT, home_id=home.id,
                               created_by=ctx.watcher.id, ttl=timedelta(days=7))
-        ctx.send(*invite_messages(ctx, code, "resident", name=resident.display_name, days=7))
+        ctx.send(*invite_messages(ctx, code, "resident", name=_called(ctx, home), days=7))
 
 
 def leave(ctx: Ctx, fields: dict[str, str]) -> None:
@@ -298,7 +264,7 @@ def leave_start(ctx: Ctx) -> None:
 
 
 COMMANDS: dict[str, Callable[[Ctx], None]] = {
-    "今日の様子": status, "status": status,
+    "今日の様子": today, "status": today,
     "ヘルプ": help_, "help": help_, "使い方": help_,
     "設定": settings, "settings": settings,
     "同意の取り消し": withdraw_start,
@@ -307,6 +273,7 @@ COMMANDS: dict[str, Callable[[Ctx], None]] = {
 }
 
 ACTIONS: dict[str, Callable[[Ctx, dict[str, str]], None]] = {
+    "today": lambda ctx, _fields: today(ctx),  # a rich menu or card button as a postback: same free reply
     "set": set_value, "watchers": watchers, "remove": remove, "first": first, "invite": invite,
     "withdraw": withdraw_consent, "leave": leave, "consent": record_consent,
     "contact": set_contact,

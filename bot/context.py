@@ -73,3 +73,10 @@ class Ctx:
 
     def send(self, *messages: dict[str, Any]) -> None:
         self.out.extend(messages)
+
+    def show_loading(self) -> None:
+        """LINE's loading animation while a slower answer is prepared (one-to-one chats only)."""
+        if not self.is_group and self.user_id:
+            from bot.line_api import LineClient
+
+            LineClient().show_loading(self.user_id)

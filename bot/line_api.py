@@ -5,18 +5,17 @@ Every call has a timeout. Replies use the reply token first and fall back to a p
 line-bot-sdk's messaging package (hundreds of models, seconds to import on a busy
 machine) is imported on first use, so web workers start answering at once.
 
-One ``ApiClient`` per process and API address is kept and shared by threads (its urllib3
-pool is thread-safe): a new client per message built a configuration and opened a new
-connection (a TLS handshake, with the real LINE) for every reply.
+The ``ApiClient`` is the process's one client (core/line_client.py), shared with the
+outbox's LINE pushes.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from core.line_client import shared_client
 from core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -25,6 +24,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MAX_PER_CALL = 5
 TIMEOUT_CAP = 5.0  # seconds: a handler must never hang on LINE
+SIGNAL_TIMEOUT = 2.0  # seconds: the loading animation and mark-as-read are niceties, never worth a wait
+LOADING_SECONDS = 10  # LINE takes 5-60 in steps of 5; our reply ends it sooner
 
 
 class LineClient:
@@ -84,6 +85,35 @@ class LineClient:
                 return "failed"
         return how
 
+    def show_loading(self, chat_id: str, seconds: int = LOADING_SECONDS) -> bool:
+        """LINE's loading animation in a one-to-one chat while a slower answer (a graph) is
+        prepared; it stops when our reply arrives. Best effort: False if LINE said no."""
+        from linebot.v3.messaging import MessagingApi, ShowLoadingAnimationRequest
+
+        try:
+            MessagingApi(self._api()).show_loading_animation(
+                ShowLoadingAnimationRequest(chat_id=chat_id, loading_seconds=seconds),
+                _request_timeout=min(self.timeout, SIGNAL_TIMEOUT),
+            )
+            return True
+        except Exception as exc:
+            log.info("loading animation failed: %s", type(exc).__name__)
+            return False
+
+    def mark_read(self, token: str) -> bool:
+        """Mark the user's messages read (the ``markAsReadToken`` of their message event). Best effort."""
+        from linebot.v3.messaging import MarkMessagesAsReadByTokenRequest, MessagingApi
+
+        try:
+            MessagingApi(self._api()).mark_messages_as_read_by_token(
+                MarkMessagesAsReadByTokenRequest(mark_as_read_token=token),
+                _request_timeout=min(self.timeout, SIGNAL_TIMEOUT),
+            )
+            return True
+        except Exception as exc:
+            log.info("mark as read failed: %s", type(exc).__name__)
+            return False
+
     def profile_language(self, user_id: str) -> tuple[str | None, str | None]:
         """(displayName, language) from the user's LINE profile, or (None, None) on failure."""
         from linebot.v3.messaging import MessagingApi
@@ -135,18 +165,3 @@ class LineClient:
         from linebot.v3.messaging import MessagingApi
 
         return MessagingApi(self._api())
-
-
-_clients: dict[tuple[str, str | None], ApiClient] = {}
-_clients_guard = threading.Lock()
-
-
-def shared_client(host: str, token: str | None) -> ApiClient:
-    """This process's client for one API address and token (made on first use, kept)."""
-    from linebot.v3.messaging import ApiClient, Configuration
-
-    with _clients_guard:
-        client = _clients.get((host, token))
-        if client is None:
-            client = _clients[(host, token)] = ApiClient(Configuration(host=host, access_token=token))
-        return client

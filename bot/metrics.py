@@ -65,6 +65,7 @@ def render(snap: OpsSnapshot) -> str:
                 [({}, snap.outbox_stuck)]),
         _family("mimamori_delivery_failures", "gauge", "Messages given up on after retries, by channel.",
                 [({"channel": c}, n) for c, n in sorted(snap.outbox_failed.items())]),
+        *_line_families(snap.line),
         _family("mimamori_job_last_success_timestamp_seconds", "gauge", "When each job last ran without error.",
                 [({"job": j["name"]}, j["last_ok_at"].timestamp() if j["last_ok_at"] else None) for j in jobs]),
         _family("mimamori_job_last_duration_seconds", "gauge", "How long each job's last run took.",
@@ -75,6 +76,27 @@ def render(snap: OpsSnapshot) -> str:
                 [({"job": j["name"]}, j["failures"]) for j in jobs]),
     ]
     return "\n".join(line for family in families for line in family) + "\n"
+
+
+def _line_families(line: dict) -> list[list[str]]:
+    """This month's LINE pushes (they cost money; replies are free) and where the bill is heading."""
+    if not line:
+        return []
+    plan = {"plan": line["plan"]}
+    return [
+        _family("mimamori_line_pushes_month", "gauge", "LINE pushes sent this calendar month (replies are free).",
+                [({}, line["pushes"])]),
+        _family("mimamori_line_pushes_projected_month", "gauge", "LINE pushes this month at the pace so far.",
+                [({}, line["projected_pushes"])]),
+        _family("mimamori_line_pushes_per_home_month", "gauge", "Projected LINE pushes per watched home this month.",
+                [({}, line["pushes_per_home_month"])]),
+        _family("mimamori_line_quota_messages", "gauge", "Messages a month included in the LINE plan.",
+                [(plan, line["quota"])]),
+        _family("mimamori_line_projected_bill_yen", "gauge", "This month's LINE bill at the pace so far (tax excl.).",
+                [(plan, line["projected_bill_yen"])]),
+        _family("mimamori_line_quota_warning", "gauge", "1 when the month's pushes near the plan's quota.",
+                [({}, 1 if line["quota_warning"] else 0)]),
+    ]
 
 
 def register_metrics(app: Flask) -> None:
@@ -93,6 +115,6 @@ def register_metrics(app: Flask) -> None:
         with session_scope() as session:
             snap = snapshot(
                 session, clock.now(), gap_after_minutes=settings.data_gap_after_minutes,
-                stuck_minutes=settings.outbox_stuck_minutes, lists=False,
+                stuck_minutes=settings.outbox_stuck_minutes, lists=False, settings=settings,
             )
         return Response(render(snap), content_type=CONTENT_TYPE)

@@ -249,8 +249,16 @@ def _parsed(raw: dict) -> Event | None:
     return event if isinstance(event, Event) else None
 
 
+def _read_token(raw: dict) -> str | None:
+    """The message event's ``markAsReadToken``: with it the user sees their message read."""
+    message = raw.get("message") if raw.get("type") == "message" else None
+    token = message.get("markAsReadToken") if isinstance(message, dict) else None
+    return token if isinstance(token, str) and token else None
+
+
 def process_one(event_id: int) -> None:
     outgoing: tuple[str, str | None, list[dict]] | None = None
+    read_token: str | None = None
     try:
         with session_scope() as s:
             row = s.get(WebhookEvent, event_id)
@@ -275,6 +283,7 @@ def process_one(event_id: int) -> None:
                 handler(ctx)
             row.state = WebhookState.PROCESSED
             row.processed_at = clock.now()
+            read_token = _read_token(raw)
             if ctx.out and chat != "-":
                 outgoing = (chat, ctx.reply_token, ctx.out)
     except Exception as exc:
@@ -291,6 +300,8 @@ def process_one(event_id: int) -> None:
                     outgoing = (chat, token, [{"type": "text", "text": t("common.unknown_error")}])
     if outgoing is not None:
         LineClient().send(*outgoing)
+    if read_token is not None:  # after the answer: it is what the user waits for
+        LineClient().mark_read(read_token)
 
 
 def drain_stale(older_than: timedelta = timedelta(seconds=30)) -> int:

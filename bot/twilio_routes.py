@@ -36,6 +36,11 @@ def _attempt_id() -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _token() -> str | None:
+    """The message's own token, added to every callback URL when the call or SMS was sent."""
+    return request.args.get("o") or None
+
+
 def _twiml(body: str) -> Response:
     return Response(body, mimetype="application/xml")
 
@@ -50,7 +55,8 @@ def register_twilio(app: Flask) -> None:
 
         form = _verified_form(settings)
         with session_scope() as s:
-            voice.record_call_event(s, _attempt_id(), form.get("CallSid", ""), status=form.get("CallStatus"))
+            voice.record_call_event(s, _attempt_id(), form.get("CallSid", ""), status=form.get("CallStatus"),
+                                    token=_token())
         return "", 204
 
     @bp.post("/voice/amd")
@@ -59,7 +65,8 @@ def register_twilio(app: Flask) -> None:
 
         form = _verified_form(settings)
         with session_scope() as s:
-            voice.record_call_event(s, _attempt_id(), form.get("CallSid", ""), answered_by=form.get("AnsweredBy"))
+            voice.record_call_event(s, _attempt_id(), form.get("CallSid", ""), answered_by=form.get("AnsweredBy"),
+                                    token=_token())
         return "", 204
 
     @bp.post("/voice/gather")
@@ -83,7 +90,8 @@ def register_twilio(app: Flask) -> None:
 
         form = _verified_form(settings)
         with session_scope() as s:
-            voice.record_sms_status(s, _attempt_id(), form.get("MessageSid", ""), form.get("MessageStatus", ""))
+            voice.record_sms_status(s, _attempt_id(), form.get("MessageSid", ""), form.get("MessageStatus", ""),
+                                    token=_token())
         return "", 204
 
     app.register_blueprint(bp)

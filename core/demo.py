@@ -9,7 +9,6 @@ show. Nothing here prints: the story is *read back* from what the service record
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import audit
+from core.detection.evidence import describe
 from core.enums import Channel, ContactMethod, HomeStatus, OutboxState, WatcherRole
 from core.meters import simulator
 from core.meters.ingest import ingest
@@ -102,18 +102,16 @@ def load_history(session: Session, cast: Cast, now: datetime, *, days: int = HIS
 
 
 def learn_baselines(session: Session, now: datetime) -> int:
-    """Detection's own baseline learner, if detection is installed (it is a separate area)."""
-    try:
-        module = importlib.import_module("core.detection.live")
-    except ModuleNotFoundError:
-        return 0
-    return int(module.refresh_baselines(session, now, force=True))
+    """Detection's own baseline learner (imported here: numpy and the detectors load only when used)."""
+    from core.detection.live import refresh_baselines
+
+    return int(refresh_baselines(session, now, force=True))
 
 
 def seed_dev_home(session: Session, now: datetime, *, watcher_line_id: str = DEMO_WATCHER_LINE_ID,
                   group_id: str = DEMO_GROUP_ID, senior_line_id: str | None = DEMO_SENIOR_LINE_ID) -> Cast | None:
     """On an empty dev database: the demo home with 8 weeks of history, ACTIVE, and
-    yesterday's daily report queued for its watcher (the scheduler's dispatcher sends it).
+    the last week's digest (the default report) queued for its watcher (the dispatcher sends it).
     Returns None (and changes nothing) when the database already has homes."""
     if session.scalar(select(func.count(Home.id))):
         return None
@@ -122,10 +120,11 @@ def seed_dev_home(session: Session, now: datetime, *, watcher_line_id: str = DEM
     load_history(session, cast, now)
     home = session.get(Home, cast.home_id)
     assert home is not None
-    from core.reports.daily import send_daily
+    from core.reports.weekly import DIGEST_WEEKDAY, send_weekly
 
-    yesterday = now.astimezone(ZoneInfo(home.timezone)).date() - timedelta(days=1)
-    send_daily(session, home, yesterday)
+    today = now.astimezone(home.tz).date()
+    digest_day = today - timedelta(days=(today.weekday() - DIGEST_WEEKDAY) % 7)
+    send_weekly(session, home, digest_day - timedelta(days=7), digest_day)
     audit.record(session, ACTOR, "demo.dev_home_seeded", home_id=home.id)
     return cast
 
@@ -151,14 +150,8 @@ class StoryEvent:
 
 
 def _evidence_words(incident: Incident, home: Home, lang: str) -> str:
-    try:
-        from core.detection.evidence import describe
-
-        return describe(incident.kind, incident.evidence or {}, lang)
-    except (ImportError, KeyError):
-        from core.escalation.messages import evidence_words
-
-        return " / ".join(evidence_words(incident, home, lang))
+    """The detector's own sentence, as the family's alert carries it (same schema, same words)."""
+    return describe(incident.kind, incident.evidence or {}, lang, tz=home.tz)
 
 
 def _graph_url(payload: dict[str, Any]) -> str | None:
@@ -236,7 +229,7 @@ def voice_settled(session: Session, incident_id: int) -> bool:
 
 
 def local_day(home: Home, when: datetime) -> date:
-    return when.astimezone(ZoneInfo(home.timezone)).date()
+    return when.astimezone(home.tz).date()
 
 
 # ---- the morning ----------------------------------------------------------------------

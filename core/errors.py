@@ -48,11 +48,16 @@ class DeliveryError(MimamoriError):
 
 
 class RetryLater(DeliveryError):
-    """A transient failure (rate limit, timeout, 5xx): the dispatcher retries with backoff."""
+    """A transient failure (rate limit, timeout, 5xx): the dispatcher retries with backoff.
 
-    def __init__(self, reason: str, after_seconds: float | None = None) -> None:
+    ``uncertain`` says the message may have gone out all the same (a timeout, a dropped
+    connection); False when the provider answered with a refusal, so the next try need not
+    look for an earlier delivery first."""
+
+    def __init__(self, reason: str, after_seconds: float | None = None, *, uncertain: bool = True) -> None:
         super().__init__(reason)
         self.after_seconds = after_seconds
+        self.uncertain = uncertain
 
 
 class PermanentFailure(DeliveryError):

@@ -58,7 +58,7 @@ def expire_pauses(session: Session, now: datetime) -> int:
         audit.record(session, "scheduler", "pause_ended", home_id=home.id, pause_id=ended.id if ended else None)
         if ended is not None and ended.reason in NOTIFY_RESUME and now - ended.ends_at <= RESUME_NOTICE_WITHIN:
             tell_watchers(session, home, "ops.watching_resumed", key=f"pause_end:{ended.id}",
-                          not_before=polite_time(now, ZoneInfo(home.timezone or "Asia/Tokyo")))
+                          not_before=polite_time(now, home.tz))
         changed += 1
     return changed
 

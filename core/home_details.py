@@ -20,14 +20,14 @@ from core.consent import is_given
 from core.enums import HomeStatus
 from core.errors import ValidationError
 from core.meters.supply_point import parse_supply_point
-from core.models import Home, Watcher
+from core.models import Home, HomeWatcher, Watcher
 
 PLANS = ("従量電灯B", "従量電灯C", "スタンダードS", "わからない")
 PENDING_METER_PREFIX = "pending-"
 
 
 FIELDS: dict[str, Callable[[str], str]] = {
-    "name": validate.name,  # what to call the senior: asked in the chat, changed later in the form
+    "name": validate.name,  # what this watcher calls the senior: asked in the chat, changed later in the form
     "holder": lambda v: validate.clean_text(v, max_len=100, code="holder"),
     "postal": validate.postal_code,
     "address": lambda v: validate.clean_text(v, max_len=200, code="address"),
@@ -108,9 +108,11 @@ def apply(session: Session, home: Home, changes: Mapping[str, Any], by: Watcher)
         check_supply_point_free(session, cleaned["supply_point"], home.id)
     resident = home.resident
     for name, value in cleaned.items():
-        if name == "name":
-            if resident is not None:
-                resident.display_name = value
+        if name == "name":  # this watcher's own word for the senior (お父さん), never the senior's name
+            link = session.scalar(select(HomeWatcher).where(HomeWatcher.home_id == home.id,
+                                                            HomeWatcher.watcher_id == by.id))
+            if link is not None:
+                link.relation_label = value
         elif name == "phone":
             if resident is not None:
                 if resident.preferred_contact == "sms" and not phones.parse(value).takes_sms:

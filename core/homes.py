@@ -28,7 +28,7 @@ class Application:
     """
 
     relation: WatcherRole
-    resident_name: str
+    resident_name: str  # what the registering family member calls them (お父さん): their own chat only
     contract_holder: str
     address: str
     supply_point: str | None
@@ -37,6 +37,11 @@ class Application:
     phone: str
     contact: ContactMethod
     consent_method: str | None
+    own_name: str | None = None  # the senior's own name, as they are addressed (さん); else the holder's
+
+    @property
+    def senior_name(self) -> str:
+        return self.own_name or self.contract_holder
 
 
 def validated(app: Application) -> Application:
@@ -59,6 +64,7 @@ def validated(app: Application) -> Application:
         phone=details["phone"],
         contact=contact,
         consent_method=None if app.consent_method is None else consent.method(app.consent_method),
+        own_name=validate.name(app.own_name) if app.own_name else None,
     )
 
 
@@ -85,11 +91,11 @@ def register_home(session: Session, watcher: Watcher, application: Application) 
     session.add(home)
     session.flush()
     session.add(
-        Resident(home_id=home.id, display_name=app.resident_name, phone=app.phone, preferred_contact=app.contact)
+        Resident(home_id=home.id, display_name=app.senior_name, phone=app.phone, preferred_contact=app.contact)
     )
-    session.add(
-        HomeWatcher(home_id=home.id, watcher_id=watcher.id, role=app.relation, is_owner=True, escalation_order=1)
-    )
+    nickname = app.resident_name if app.relation is WatcherRole.FAMILY else None
+    session.add(HomeWatcher(home_id=home.id, watcher_id=watcher.id, role=app.relation, is_owner=True,
+                            escalation_order=1, relation_label=nickname))
     session.flush()
     session.refresh(home)
     audit.record(session, f"watcher:{watcher.id}", "home_registered", home_id=home.id, metered=metered)

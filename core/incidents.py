@@ -45,8 +45,10 @@ def open_incident(
     )
     if already is not None:
         return None
+    from core.detection.evidence import Evidence
     from core.escalation.policy import snapshot_for
 
+    evidence = Evidence.from_json(evidence, strict=True).to_json()  # a key no reader knows is refused here
     now = clock.now()
     incident = Incident(
         home_id=home.id,
@@ -73,13 +75,16 @@ def open_incidents_of(session: Session, home_id: int) -> list[Incident]:
 
 
 def acknowledge(
-    session: Session, incident: Incident, who: str, source: str, *, watcher_id: int | None = None
+    session: Session, incident: Incident, who: str, source: str, *, watcher_id: int | None = None,
+    except_recipient: str | None = None,
 ) -> bool:
     """Someone took it. Stops every pending step and tells the others who took it (outbox,
     same transaction). Returns False if it was already taken or closed.
 
     ``who`` is how others will be told (a display label, never a phone number);
     ``source`` is the channel: line, line_group, voice, sms_link, email_link, resident_line, admin.
+    The one who acted (``watcher_id``, or the chat ``except_recipient``, e.g. a landlord group) is not
+    told their own news.
     """
     from core.escalation import notices
 
@@ -98,7 +103,8 @@ def acknowledge(
         incident_id=incident.id,
     )
     notices.stop_pending(session, incident)
-    notices.tell_alerted(session, incident, "ack", "escalation.ack_notice", who=who, except_watcher_id=watcher_id)
+    notices.tell_alerted(session, incident, "ack", who=who, except_watcher_id=watcher_id,
+                         except_recipient=except_recipient)
     return True
 
 
@@ -110,6 +116,7 @@ def close(
     *,
     who: str | None = None,
     watcher_id: int | None = None,
+    except_recipient: str | None = None,
 ) -> bool:
     """Close for good. States never move backwards; closing twice does nothing.
 
@@ -131,9 +138,9 @@ def close(
     )
     if reason is not CloseReason.NOTICE:  # a notice closes right after writing its messages: keep them
         notices.stop_pending(session, incident)
-    if (text_key := notices.CLOSE_NOTICES.get(reason)) is not None:
-        notices.tell_alerted(session, incident, f"close_{reason.value}", text_key, who=who,
-                             except_watcher_id=watcher_id)
+    if (event := notices.ENDINGS.get(reason)) is not None:
+        notices.tell_alerted(session, incident, event, who=who, except_watcher_id=watcher_id,
+                             except_recipient=except_recipient)
     return True
 
 
@@ -147,7 +154,7 @@ def close_for_usage(session: Session, home_id: int, seen_at: datetime) -> list[I
     closed = []
     for incident in open_incidents_of(session, home_id):
         if incident.kind in EMERGENCY_KINDS:
-            incident.evidence = {**incident.evidence, "usage_seen_at": seen_at.isoformat()}
+            incident.evidence = {**incident.evidence, "usage_seen": seen_at.isoformat()}
             if close(session, incident, CloseReason.USAGE_SEEN, "detection"):
                 closed.append(incident)
     return closed

@@ -102,7 +102,8 @@ CYCLE_STEPS: tuple[JobSpec, ...] = (
     # A home that just became ready is learned now, not at the nightly refresh.
     JobSpec("meter_cycle.baselines", "core.detection.live:refresh_baselines", call="session_now",
             kwargs={"only_missing": True}),
-    JobSpec("meter_cycle.detect", "core.detection.live:run_detection", call="session_now"),
+    # PostgreSQL: enqueue the cycle's chunks for workers (core.detection.chunks); SQLite: detect here.
+    JobSpec("meter_cycle.detect", "core.detection.chunks:detect_cycle"),
 )
 READINGS_INGESTED_JOB = "meter_cycle.pull"
 
@@ -111,8 +112,10 @@ CLOCK_JOBS: tuple[JobSpec, ...] = (
     JobSpec("meter_cycle", "core.jobs:run_cycle", trigger=Cron(minute="5,35")),
     JobSpec("baselines", "core.detection.live:refresh_baselines", trigger=Cron("15", "3", local=True),
             call="session_now"),
-    # Homes choose their report time; a frequent job sends those whose time has passed.
+    # Homes choose their report time; a frequent job sends those whose time has passed (the
+    # daily report only to watchers who asked for it; the weekly digest is the default).
     JobSpec("daily_reports", "core.reports.jobs:send_due_daily_reports", trigger=Cron(minute="*/5")),
+    JobSpec("weekly_digests", "core.reports.jobs:send_due_weekly_digests", trigger=Cron(minute="*/15")),
     # Last month's report goes at each home's report time on the 1st (caught up by the 3rd).
     JobSpec("monthly_reports", "core.reports.jobs:send_monthly_reports", trigger=Cron("*/15", "*", "1-3", local=True)),
     JobSpec("pause_expiry", "core.expiry:expire_pauses", trigger=Every(60), call="session_now"),
@@ -126,6 +129,9 @@ WORKER_JOBS: tuple[JobSpec, ...] = (
             kwargs={"limit": 500}, worker=True),
     JobSpec("outbox_dispatch", "core.escalation.dispatcher:dispatch_due", trigger=Every(3), call="plain",
             kwargs={"limit": 100}, worker=True),
+    # Detection chunks of a cycle, claimed with SKIP LOCKED; the first call warms the baselines.
+    JobSpec("detect_chunks", "core.detection.chunks:run_due_chunks", trigger=Every(2), call="plain",
+            kwargs={"limit": 4}, worker=True),
 )
 
 

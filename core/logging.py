@@ -7,6 +7,9 @@ short dotted name (``job.done``, ``scheduler.leader``) plus flat fields. Call
 A filter refuses fields that would carry a person's name, phone, address, email or
 LINE id: their values never reach the output (they are replaced and the event is marked
 ``refused_keys``), so a careless call cannot leak what the service promises to protect.
+The libraries' own lines go through the same filter, which also blots out anything shaped
+like a phone number, a LINE id or an email address in the text (twilio logs its request
+URLs, ``Calls.json?To=%2B8190…``); their chatty loggers are kept at WARNING besides.
 """
 
 from __future__ import annotations
@@ -57,11 +60,24 @@ _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("x", logging.INFO, "x", 0, "x
 
 # SQLAlchemy puts a statement's bound values into its error text; those may be a name or a phone.
 _SQL_PARAMETERS = re.compile(r"\[parameters: .*?\](?=\n|$)", re.DOTALL)
+# Personal data by its shape: E.164 phones (plain or URL-encoded), LINE user/group/room ids, emails.
+_PERSONAL = re.compile(
+    r"(?:\+|%2[Bb])\d{8,15}"
+    r"|(?<![0-9A-Za-z])[UCR][0-9a-f]{32}(?![0-9a-f])"
+    r"|[\w.+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+"
+)
+# Libraries that log request lines (URLs with phone numbers and LINE ids) at INFO or DEBUG.
+QUIET_LIBRARIES = ("twilio", "urllib3", "requests", "linebot", "apscheduler")
+
+
+def redact_text(text: str) -> str:
+    """``text`` with anything shaped like a phone number, a LINE id or an email replaced."""
+    return _PERSONAL.sub(REFUSED, text)
 
 
 def redact_error(text: str) -> str:
-    """An error message or traceback without the SQL parameters it may carry."""
-    return _SQL_PARAMETERS.sub("[parameters: refused]", text)
+    """An error message or traceback without the SQL parameters or personal data it may carry."""
+    return redact_text(_SQL_PARAMETERS.sub("[parameters: refused]", text))
 
 
 def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:
@@ -79,9 +95,17 @@ def event_fields(record: logging.LogRecord) -> dict[str, Any]:
 
 
 class PersonalDataFilter(logging.Filter):
-    """Replace the values of personal-data keys before any handler formats the record."""
+    """Replace the values of personal-data keys, and personal data in the text, before any
+    handler formats the record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # a library's bad format string: keep its template only
+            text, record.args = str(record.msg), None
+        clean = redact_text(text)
+        if clean != text or record.args:
+            record.msg, record.args = clean, None
         fields = event_fields(record)
         refused = sorted(key for key in fields if key.lower() in REFUSED_KEYS)
         if refused:
@@ -90,6 +114,9 @@ class PersonalDataFilter(logging.Filter):
                 if key in vars(record):
                     setattr(record, key, REFUSED)
             fields["refused_keys"] = refused
+        for key, value in fields.items():
+            if isinstance(value, str):
+                fields[key] = redact_text(value)
         setattr(record, FIELDS_ATTR, fields)
         return True
 
@@ -154,8 +181,9 @@ def configure_logging(
     handler.addFilter(PersonalDataFilter())
     root.addHandler(handler)
     root.setLevel(level)
-    # APScheduler's own chatter ("Running job ...") every few seconds drowns the events.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # APScheduler's chatter ("Running job ...") drowns the events; the HTTP libraries log URLs.
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
     return handler
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, links, outbox
 from core.enums import Channel, HomeStatus
+from core.escalation.messages import resident_name
 from core.models import Home, HomeWatcher, OutboxMessage
 from core.texts import t
 
@@ -37,7 +38,7 @@ def remind_missing_meters(session: Session, now: datetime) -> int:
         watcher = owner.watcher if owner else None
         if watcher is None or not watcher.line_user_id or not watcher.following:
             continue
-        name = home.resident.display_name if home.resident else ""
+        name = resident_name(home, watcher.language, owner.relation_label if owner else None)
         url = links.home_form_url(h=home.id, w=watcher.id)
         text = t("bot.meter.reminder", watcher.language, name=name, url=url)
         outbox.enqueue(session, channel=Channel.LINE, recipient=watcher.line_user_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     Time,
@@ -62,6 +64,7 @@ class Building(Base):
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str | None] = mapped_column(String(400))
     line_group_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    language: Mapped[str] = mapped_column(String(8), default="ja", server_default="ja")  # the group's messages
     group_linked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=_now)
 
@@ -102,6 +105,13 @@ class Home(Base):
     resident: Mapped[Resident | None] = relationship(back_populates="home", uselist=False)
     watcher_links: Mapped[list[HomeWatcher]] = relationship(back_populates="home")
     schedule: Mapped[Schedule | None] = relationship(back_populates="home", uselist=False)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The home's time zone: the one place that falls back to the service's default."""
+        from core.settings import get_settings
+
+        return ZoneInfo(self.timezone or get_settings().mimamori_timezone)
 
 
 class Resident(Base):
@@ -157,7 +167,10 @@ class HomeWatcher(Base):
     escalation_order: Mapped[int] = mapped_column(Integer, default=1)
     relation_label: Mapped[str | None] = mapped_column(String(50))  # how they call the resident: お父さん
     channels: Mapped[list[str]] = mapped_column(JSON, default=lambda: [Channel.LINE.value])
-    notify_daily: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Pushes cost money (DESIGN "Messages cost money"): the weekly digest and the monthly report
+    # by default; the daily report only for those who ask (今日の様子 answers a tap for free).
+    notify_daily: Mapped[bool] = mapped_column(Boolean, default=False)
+    notify_weekly: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_monthly: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_usage: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_over_usage: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -240,7 +253,36 @@ class HomeBaseline(Base):
     home_id: Mapped[int] = mapped_column(ForeignKey("home.id", ondelete="CASCADE"), primary_key=True)
     computed_at: Mapped[datetime]
     days_used: Mapped[int] = mapped_column(Integer)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # core.detection.baseline_pack: packed float32 arrays (~8.4 kB), read back in bulk in seconds
+    packed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DetectionChunk(Base):
+    """One slice of a meter cycle's detection (homes ``lo_home_id..hi_home_id``), for any worker.
+
+    The clock writes a cycle's chunks; a worker claims one with ``FOR UPDATE SKIP LOCKED``
+    and evaluates it in the same transaction that sets ``done_at`` (core.detection.chunks),
+    so a chunk's incidents and its "done" commit together, once; a killed worker's
+    transaction rolls back and another worker takes the chunk.
+    """
+
+    __tablename__ = "detection_chunk"
+    __table_args__ = (
+        Index("ix_detection_chunk_todo", "cycle_at", "lo_home_id",
+              sqlite_where=text("done_at IS NULL"), postgresql_where=text("done_at IS NULL")),
+    )
+
+    cycle_at: Mapped[datetime] = mapped_column(primary_key=True)  # the cycle's "now"
+    lo_home_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hi_home_id: Mapped[int] = mapped_column(Integer)
+    homes: Mapped[int] = mapped_column(Integer)  # eligible homes when the cycle was enqueued
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(128))
+    evaluated: Mapped[int | None] = mapped_column(Integer)  # homes evaluated when it ran
+    opened: Mapped[int | None] = mapped_column(Integer)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # raised errors (a killed worker leaves none)
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class Incident(Base):
@@ -328,6 +370,9 @@ class OutboxMessage(Base):
     attempt_id: Mapped[int | None] = mapped_column(ForeignKey("escalation_attempt.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=_now)
     sent_at: Mapped[datetime | None]
+    # When the earliest try that may have reached the provider began; None once settled.
+    # A retry looks for its own delivery from here on (core/escalation/dispatcher.py).
+    in_doubt_since: Mapped[datetime | None]
 
 
 class CheckinToken(Base):

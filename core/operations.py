@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from core.enums import HomeStatus, OutboxState
 from core.jobs import READINGS_INGESTED_JOB
 from core.models import Home, Incident, JobState, OutboxMessage
+from core.push_budget import push_month, warning_due
+from core.settings import Settings, get_settings
 
 LIST_LIMIT = 20  # rows shown per list in `mimamori status`
 
@@ -45,6 +47,7 @@ class OpsSnapshot:
     outbox_failed: dict[str, int] = field(default_factory=dict)
     failed_messages: list[dict[str, Any]] = field(default_factory=list)
     jobs: list[dict[str, Any]] = field(default_factory=list)
+    line: dict[str, Any] = field(default_factory=dict)  # this month's LINE pushes and bill (core.push_budget)
 
     @property
     def open_incidents_by_kind(self) -> dict[str, int]:
@@ -72,9 +75,10 @@ def _message_row(m: OutboxMessage, now: datetime) -> dict[str, Any]:
 
 
 def snapshot(session: Session, now: datetime, *, gap_after_minutes: int = 180, stuck_minutes: int = 15,
-             lists: bool = True) -> OpsSnapshot:
+             lists: bool = True, settings: Settings | None = None) -> OpsSnapshot:
     """Collect every operations number at ``now``; ``lists`` adds the per-row details."""
     snap = OpsSnapshot(at=now)
+    snap.line = line_numbers(session, now, settings or get_settings())
     watched = Home.status != HomeStatus.ENDED
 
     for status, n in session.execute(select(Home.status, func.count()).group_by(Home.status)):
@@ -140,6 +144,23 @@ def snapshot(session: Session, now: datetime, *, gap_after_minutes: int = 180, s
     if lists:
         _add_lists(session, snap, now, gap, stuck, failed)
     return snap
+
+
+def line_numbers(session: Session, now: datetime, settings: Settings) -> dict[str, Any]:
+    """This month's LINE pushes, their pace per home, and the projected bill on the configured plan."""
+    month = push_month(session, now, settings)
+    per_home = month.per_home_month
+    return {
+        "month": month.month.isoformat()[:7],
+        "plan": month.plan.name,
+        "quota": month.plan.included,
+        "pushes": month.pushes,
+        "projected_pushes": round(month.projected),
+        "homes": month.homes,
+        "pushes_per_home_month": None if per_home is None else round(per_home, 2),
+        "projected_bill_yen": round(month.projected_bill_yen),
+        "quota_warning": warning_due(month, settings.line_quota_warn_ratio),
+    }
 
 
 def _add_lists(session: Session, snap: OpsSnapshot, now: datetime, gap: Any, stuck: Any, failed: Any) -> None:

@@ -24,7 +24,7 @@ SLEEP_IN_FROM, SLEEP_IN_UNTIL = time(4, 0), time(12, 0)
 
 
 def _tz(home: Home) -> ZoneInfo:
-    return ZoneInfo(home.timezone or "Asia/Tokyo")
+    return home.tz
 
 
 def local_today(home: Home) -> date:

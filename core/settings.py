@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from core.detection import DEFAULT_FALSE_ALARM_BUDGET
 from core.errors import ConfigError
 
 LINE_REAL_API = "https://api.line.me"
@@ -58,6 +59,9 @@ class Settings(BaseSettings):
     line_data_api_base_url: str | None = None
     liff_id: str | None = Field(default=None, description="LIFF app whose endpoint is $PUBLIC_BASE_URL/liff/home")
     line_basic_id: str = Field(default="@mimamori", description="the account's basic id (@…), for add-and-join links")
+    # LINE's plan (core/push_budget.py PLANS): its quota and price project the month's bill.
+    line_plan: Literal["free", "light", "standard"] = "free"
+    line_quota_warn_ratio: float = Field(default=0.8, gt=0, le=1)
 
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
@@ -73,6 +77,10 @@ class Settings(BaseSettings):
 
     data_gap_after_minutes: int = Field(default=180, ge=30)
     reading_delay_minutes: int = Field(default=60, ge=0)  # detection looks at readings this much older than now
+    false_alarm_budget: float = Field(
+        default=DEFAULT_FALSE_ALARM_BUDGET, gt=0, le=30,
+        description="emergencies a normal home may raise per month (each home's own quiet history sets the bar)",
+    )
     retention_days: int = Field(default=90, ge=1)
     http_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_workers: int = Field(
@@ -87,6 +95,9 @@ class Settings(BaseSettings):
     )
     scheduler_standby_retry_seconds: float = Field(default=5.0, gt=0, le=30)
     worker_idle_seconds: float = Field(default=2.0, gt=0, le=60)
+    detection_chunk_homes: int = Field(
+        default=5000, ge=1, le=100_000, description="homes per detection chunk a worker claims"
+    )
     outbox_stuck_minutes: int = Field(default=15, ge=1)
     metrics_token: str | None = None
     log_format: Literal["json", "text"] = "json"

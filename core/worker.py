@@ -1,9 +1,12 @@
 """``mimamori worker``: the escalation tick and the outbox dispatcher, as loops.
 
-Run any number of workers, on any machines: each loop claims its rows one by one with
-``FOR UPDATE SKIP LOCKED`` (inside core.escalation), so two workers never take the same
-incident step or message. A loop that found work goes again at once; an idle one waits a
-moment. SIGTERM lets the batch in hand finish, then the process exits 0.
+Run any number of workers, on any machines: each loop claims its rows with ``FOR UPDATE
+SKIP LOCKED`` (inside core.escalation), so two workers never take the same incident step or
+message. Every claim ends with the worker's database session — an incident step's row lock
+with its transaction, an outbox row's advisory lock (core/claims.py) with the connection —
+so a killed worker's work is taken by another at once, and a live one never loses a claim
+it is still using. A loop that found work goes again at once; an idle one waits a moment.
+SIGTERM lets the batch in hand finish, then the process exits 0.
 
 When workers run, start the clock with ``MIMAMORI_CLOCK_RUNS_WORKERS=false`` so it only
 does the timed jobs (it would otherwise tick too, which is safe but redundant).
@@ -14,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from core import claims
 from core.db import init_db
 from core.jobs import WORKER_JOBS, JobSpec, run_job
 from core.leader import identity
@@ -58,6 +62,7 @@ class Worker:
     def join(self, timeout: float | None = None) -> None:
         for thread in self.threads:
             thread.join(timeout)
+        claims.holder().close()  # what is still claimed goes back now, not when the socket closes
         log_event(log, "worker.stopped", process=identity())
 
 

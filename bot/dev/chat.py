@@ -3,9 +3,9 @@
 The page sends real webhook events — LINE's full event shape, signed with the channel
 secret — to ``/callback``, and shows what the bot sent through the local LINE emulator
 (replies and pushes, polled). Two dev shortcuts stand in for the rest of the service:
-"simulate an alert" opens an incident through :func:`core.incidents.open_incident` and
-shows its alert card, and "demo building" puts the watcher's home in a building and
-issues the group's link code.
+"simulate an alert" runs the home's real escalation on a fast clock (bot/dev/fast_alert.py:
+what the family sees is byte for byte what a real push carries), and "demo building" puts
+the watcher's home in a building and issues the group's link code.
 """
 
 from __future__ import annotations
@@ -21,14 +21,11 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from sqlalchemy import select
 
-from bot.alerts import alert_card
+from bot.dev import fast_alert
 from bot.dev.line_emulator import STATE
-from bot.line_api import LineClient
-from bot.messages import build
-from core import clock, homes, incidents, invites
+from core import clock, homes, invites
 from core.db import session_scope
-from core.enums import IncidentKind
-from core.models import Building, Home, Incident, Watcher
+from core.models import Building, Home, Watcher
 from core.settings import Settings
 from core.texts import t
 
@@ -54,7 +51,8 @@ def build_event(kind: str, user_id: str | None, group_id: str | None, chat_id: s
         event["replyToken"] = STATE.issue_reply_token(chat_id)
     if kind == "message":
         event["message"] = {"type": "text", "id": str(secrets.randbelow(10**18)),
-                            "quoteToken": secrets.token_urlsafe(12), "text": text or ""}
+                            "quoteToken": secrets.token_urlsafe(12), "text": text or "",
+                            "markAsReadToken": STATE.issue_read_token(chat_id)}
     elif kind == "postback":
         event["postback"] = {"data": data or "", **({"params": params} if params else {})}
     elif kind == "follow":
@@ -117,31 +115,30 @@ def create_chat_blueprint(settings: Settings) -> Blueprint:
 
     @bp.post("/api/simulate-alert")
     def simulate_alert() -> Any:
+        """アラートを試す: the home's real policy on a fast clock (bot/dev/fast_alert.py)."""
         body = request.get_json(silent=True) or {}
         with session_scope() as s:
             home = _home_of_chat(s, body.get("userId"), body.get("groupId"))
             if home is None:
                 return jsonify(error="このチャットにはまだお宅がありません（先に登録してください）"), 400
-            incident = incidents.open_incident(s, home, IncidentKind.NO_WAKE, window_start=clock.now(),
-                                               evidence={"simulated": True}, confidence=0.9)
-            if incident is None:
-                incident = s.scalar(select(Incident).where(Incident.home_id == home.id,
-                                                           Incident.closed_at.is_(None)).limit(1))
-            targets = [(w.line_user_id, w.language, False) for w in homes.reachable_watchers(s, home.id)
-                       if w.line_user_id]
-            if home.building and home.building.line_group_id:
-                targets.append((home.building.line_group_id, "ja", True))
-            told = [w.display_name or "ご家族" for w in homes.reachable_watchers(s, home.id)]
-            cards = [(to, alert_card(incident, home, lang, told=told, group=group)) for to, lang, group in targets]
-            resident = home.resident
-            if resident is not None and resident.line_user_id:  # the senior's LINE check-in, as escalation sends it
-                checkin = t("bot.senior.checkin", resident.language, name=resident.display_name)
-                ok = build.message_action("OK")
-                cards.append((resident.line_user_id, build.text(checkin, [ok])))
-        client = LineClient(settings)
-        for to, card in cards:
-            client.push(to, [card])
-        return jsonify(incident=incident.id, told=len(cards))
+            incident = fast_alert.start(s, home)
+            incident_id = incident.id
+            steps = [step["kind"] for step in (incident.policy_snapshot or {}).get("steps", [])]
+        wait = float(body.get("waitSeconds", fast_alert.WAIT_SECONDS))
+        if body.get("background", True):
+            fast_alert.run_in_background(incident_id, settings, wait)
+        else:
+            fast_alert.step(incident_id, settings)
+        return jsonify(incident=incident_id, steps=steps)
+
+    @bp.post("/api/simulate-alert/step")
+    def simulate_step() -> Any:
+        """One more tick of the fast clock (for a page or a test that steps by hand)."""
+        body = request.get_json(silent=True) or {}
+        incident_id = body.get("incident")
+        if not isinstance(incident_id, int):
+            return jsonify(error="incident needed"), 400
+        return jsonify(running=fast_alert.step(incident_id, settings))
 
     @bp.get("/api/richmenu")
     def rich_menu() -> Any:

@@ -5,6 +5,8 @@ served on its own port in tests (:class:`FakeLineServer`). It checks the limits
 LINE documents — at most 5 messages per call, 13 quick-reply items, altText of at
 most 400 characters, text of at most 5,000, a valid Flex container — honours
 ``X-Line-Retry-Key`` (a repeated key answers 409), and can be told to answer 429/500.
+Besides sending it takes the loading animation and mark-as-read (by the webhook's
+``markAsReadToken``) as messaging-api.yml describes them.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ class EmulatorState:
     user_rich_menus: dict[str, str] = field(default_factory=dict)  # user id -> menu id
     rejected: list[dict[str, Any]] = field(default_factory=list)
     reply_tokens: dict[str, str] = field(default_factory=dict)  # token -> chat it was issued to
+    read_tokens: dict[str, str] = field(default_factory=dict)  # markAsReadToken -> chat it was issued to
+    signals: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # ("loading" | "read", body)
     # Extra checks of a request body (kind, body) -> list of problems; tests add LINE's OpenAPI schema.
     body_checks: list[Any] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -71,6 +75,21 @@ class EmulatorState:
             self.reply_tokens[token] = chat_id
         return token
 
+    def issue_read_token(self, chat_id: str) -> str:
+        """A markAsReadToken for a message event the emulator delivers from ``chat_id``."""
+        token = uuid.uuid4().hex
+        with self.lock:
+            self.read_tokens[token] = chat_id
+        return token
+
+    def pushes(self) -> list[SentCall]:
+        """Calls LINE counts against the month's quota (push and multicast); replies are free."""
+        return [c for c in self.calls if c.kind in {"push", "multicast"}]
+
+    def signalled(self, kind: str) -> list[dict[str, Any]]:
+        """Bodies of the accepted loading-animation ("loading") or mark-as-read ("read") calls."""
+        return [body for k, body in self.signals if k == kind]
+
     def replies(self) -> list[SentCall]:
         return [c for c in self.calls if c.kind == "reply"]
 
@@ -85,6 +104,7 @@ class EmulatorState:
             self.retry_keys.clear()
             self.forced_statuses.clear()
             self.rejected.clear()
+            self.signals.clear()
 
 
 class MessageRejected(Exception):
@@ -255,6 +275,49 @@ def create_blueprint(state: EmulatorState | None = None) -> Blueprint:
         if not isinstance(to, list) or not 1 <= len(to) <= 500:
             return _error(400, "The property, 'to', in the request body is invalid")
         return _send("multicast", [str(t) for t in to])
+
+    def _checked(kind: str, body: dict[str, Any]) -> Any | None:
+        for check in st.body_checks:
+            if problems := check(kind, body):
+                st.rejected.append({"kind": kind, "body": body, "error": "schema"})
+                return _error(400, "request body does not match LINE's schema", [{"property": p} for p in problems])
+        return None
+
+    @bp.post("/v2/bot/chat/loading/start")
+    def loading_start() -> Any:
+        """The typing-dots animation in a one-to-one chat, shown until the next message or the time is up."""
+        if (refused := _gate()) is not None:
+            return refused
+        body = request.get_json(silent=True) or {}
+        if (bad := _checked("loading", body)) is not None:
+            return bad
+        seconds = body.get("loadingSeconds", 20)
+        chat = body.get("chatId")
+        if not isinstance(chat, str) or not chat.startswith("U") or not isinstance(seconds, int) \
+                or isinstance(seconds, bool) or not 5 <= seconds <= 60 or seconds % 5:
+            st.rejected.append({"kind": "loading", "body": body, "error": "invalid"})
+            return _error(400, "An invalid chat ID is specified, or the loadingSeconds value is invalid.")
+        with st.lock:
+            st.signals.append(("loading", body))
+        return jsonify({}), 202
+
+    @bp.post("/v2/bot/chat/markAsRead")
+    def mark_as_read() -> Any:
+        """Mark a user's messages read with the token their message event carried."""
+        if (refused := _gate()) is not None:
+            return refused
+        body = request.get_json(silent=True) or {}
+        if (bad := _checked("read", body)) is not None:
+            return bad
+        token = body.get("markAsReadToken")
+        with st.lock:
+            known = isinstance(token, str) and token in st.read_tokens
+            if known:
+                st.signals.append(("read", body))
+        if not known:
+            st.rejected.append({"kind": "read", "body": body, "error": "unknown token"})
+            return _error(400, "An invalid markAsReadToken is specified.")
+        return jsonify({}), 200
 
     @bp.get("/v2/bot/profile/<user_id>")
     def profile(user_id: str) -> Any:

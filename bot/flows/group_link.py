@@ -30,6 +30,7 @@ def _handle(ctx: Ctx, conv: Conv, answer: Answer) -> str:
         if exc.code == "invite.invalid":
             invites.record_failure(ctx.session, key)
         raise
+    building.language = ctx.lang  # the group's alerts and endings are written in the language it linked in
     ctx.say("bot.group.linked", building=building.name)
     return END
 

@@ -18,6 +18,7 @@ from bot.flows.base import END, Answer, Conv, Flow, Step
 from bot.richmenu import link_for
 from core import audit, invites
 from core.errors import ValidationError
+from core.escalation.messages import honorific
 from core.models import Home, Resident
 
 
@@ -50,7 +51,7 @@ def try_code(ctx: Ctx, code: str) -> None:
         return
     watcher = ctx.ensure_watcher()
     invites.add_watcher(ctx.session, used.invite, watcher)
-    ctx.say("bot.join.done", name=home.resident.display_name)
+    ctx.say("bot.join.done", name=honorific(home.resident.display_name, ctx.lang))
     link_for(ctx)
 
 

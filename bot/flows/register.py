@@ -36,6 +36,7 @@ from bot.messages import build
 from core import consent, home_details, homes, invites, links, phones, validate
 from core.enums import ContactMethod, WatcherRole
 from core.errors import ValidationError
+from core.escalation.messages import resident_name
 from core.meters.supply_point import parse_supply_point
 from core.models import Home
 from core.settings import get_settings
@@ -211,7 +212,8 @@ def _handle_confirm(ctx: Ctx, conv: Conv, answer: Answer) -> str:
 
 def consent_card(ctx: Ctx, home: Home) -> dict:
     """Consent still to come: a text to show the senior, and one tap to record it later."""
-    name = home.resident.display_name if home.resident else ""
+    link = homes.link_of(ctx.session, ctx.watcher, home.id) if ctx.watcher else None
+    name = resident_name(home, ctx.lang, link.relation_label if link else None)
     sheet = ctx.t("bot.consent.sheet", name=name)
     buttons = [build.postback(ctx.t(f"bot.consent.record.{m}"), build.data(action="consent", h=home.id, m=m),
                               ctx.t(f"bot.consent.record.{m}")) for m in consent.METHODS]

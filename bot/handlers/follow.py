@@ -1,9 +1,10 @@
-"""follow: a new friend gets a warm greeting and registration starts; an unblock is welcomed back."""
+"""follow: a new friend gets a warm greeting and is asked who they are (family or the senior);
+an unblock is welcomed back."""
 
 from __future__ import annotations
 
+from bot import roles
 from bot.context import Ctx
-from bot.flows import engine
 from bot.line_api import LineClient
 from core import audit, homes
 
@@ -19,10 +20,10 @@ def handle(ctx: Ctx) -> None:
         watcher.following = True
     audit.record(ctx.session, f"watcher:{watcher.id}", "followed", unblocked=unblocked)
     if ctx.resident() is not None:
-        ctx.say("bot.follow.senior")
+        ctx.say("senior.follow.greeting")
         return
     if unblocked or homes.homes_of(ctx.session, watcher):
         ctx.say("bot.follow.welcome_back")
         return
     ctx.say("bot.follow.greeting")
-    engine.start(ctx, engine.flows()["register"])
+    roles.ask(ctx)  # a family member registers; the senior is asked for their family's code

@@ -1,5 +1,5 @@
-"""Text messages: cancel words, a resident's "OK", a flow waiting for an answer, menu words,
-an invite code typed directly, else a kind "I did not understand" with the menu."""
+"""Text messages: cancel words, a resident's answer (any words; a sticker too), a flow waiting
+for an answer, menu words, an invite code typed directly, else a kind "I did not understand" with the menu."""
 
 from __future__ import annotations
 
@@ -25,8 +25,11 @@ def menu(ctx: Ctx) -> list[dict]:
 def handle(ctx: Ctx) -> None:
     content = getattr(ctx.event, "message", None)
     if getattr(content, "type", None) != "text":
-        if not ctx.is_group:
-            ctx.say("bot.text_only")
+        if ctx.is_group:
+            return
+        if getattr(content, "type", None) == "sticker" and alerts.resident_answer(ctx, None, sticker=True):
+            return  # a sticker from the senior is an answer too
+        ctx.say("bot.text_only")
         return
     text = (content.text or "").strip()[:MAX_TEXT]
     _ = ctx.watcher  # loads the watcher row (and their language) when there is one
@@ -44,7 +47,7 @@ def handle(ctx: Ctx) -> None:
         return
     if engine.feed_text(ctx, text):
         return
-    if alerts.resident_ok(ctx, text):
+    if alerts.resident_answer(ctx, text):
         return
     flow = engine.by_trigger(text, ctx.is_group) or engine.by_trigger(text.lower(), ctx.is_group)
     if flow is not None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from bot import alerts, commands
+from bot import alerts, commands, roles
 from bot.context import Ctx
 from bot.flows import engine
 from core.errors import AccessDenied, NotFound, ValidationError
 
 ACTIONS = {"ack": alerts.ack, "close": alerts.close, "resident_withdraw": alerts.resident_withdraw,
-           **commands.ACTIONS}
+           "role": roles.choose, **commands.ACTIONS}
 
 
 def handle(ctx: Ctx) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from core import clock, home_details, homes, links
 from core.db import session_scope
 from core.errors import AccessDenied, ValidationError
+from core.escalation.messages import honorific
 from core.models import ConversationState, Home, Watcher
 from core.settings import Settings
 from core.texts import catalog, normalize_language, t
@@ -60,7 +61,8 @@ def _current(session: Any, claims: dict[str, Any]) -> tuple[dict[str, str], str]
         return dict((row.data or {}).get("details") or {}), watcher.language if watcher else "ja"
     home = _home(session, claims)
     watcher = session.get(Watcher, int(claims["w"]))
-    values = {"name": home.resident.display_name if home.resident else "",
+    link = homes.link_of(session, watcher, home.id) if watcher else None
+    values = {"name": (link.relation_label if link else None) or "",
               "holder": home.contract_holder or "", "address": home.address or "", "plan": home.plan or "",
               "supply_point": home.supply_point_number or "", "customer_number": home.customer_number or "",
               "phone": home.resident.phone if home.resident and home.resident.phone else ""}
@@ -111,12 +113,12 @@ def create_blueprint(settings: Settings) -> Blueprint:
         """A page to print (or show on a phone) for the senior: what watching means, to agree to."""
         try:
             claims = links.verify(request.args.get("t", ""), CONSENT_SHEET, EDIT_TTL)
+            lang = normalize_language(str(claims.get("l", "ja")))
             with session_scope() as s:
                 home = s.get(Home, int(claims["h"]))
-                name = home.resident.display_name if home and home.resident else ""
+                name = honorific(home.resident.display_name, lang) if home and home.resident else ""
         except (AccessDenied, KeyError, ValueError):
             return Response(t("liff.home.expired", "ja"), status=403, mimetype="text/plain")
-        lang = normalize_language(str(claims.get("l", "ja")))
         texts = {k.removeprefix("liff.consent."): v.format(name=name) for k, v in catalog(lang).items()
                  if k.startswith("liff.consent.")}
         return render_template("consent_sheet.html", lang=lang, texts=texts)

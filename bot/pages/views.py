@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from bot.pages.access import Viewer
 from core import clock, links
 from core.errors import AccessDenied
+from core.escalation.messages import resident_name
 from core.models import Building, Home, Incident, Resident, Schedule
 from core.reports import delivery
 from core.reports.graph import VIEWS
@@ -140,6 +141,7 @@ def incident(session: Session, viewer: Viewer, args: MultiDict[str, str]) -> str
     tz = home_tz(viewer.home)
     lang = viewer.lang
     quiet_day = inc.window_start.astimezone(tz).date()
+    relation = viewer.link.relation_label if viewer.link else None  # how this reader names the senior
     ctx = _common(session, viewer, "reports.page.incident_title")
     ctx.update(
         kind=t(f"reports.kind.{inc.kind.value}", lang),
@@ -147,7 +149,7 @@ def incident(session: Session, viewer: Viewer, args: MultiDict[str, str]) -> str
         state_class=inc.state.value,
         detected=inc.detected_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         graph_src=_graph_src(viewer, quiet_day, "day", inc.id),
-        timeline=build_timeline(session, inc, tz, lang),
+        timeline=build_timeline(session, inc, tz, lang, resident_name(viewer.home, lang, relation)),
     )
     return render_template("pages/incident.html", **ctx)
 

@@ -5,8 +5,10 @@ Pure numpy, no I/O, vectorised over rows (a row = one home at one "now"):
 - ``timeaxis``   half-hour slots, local (JST) half-hour of day, weekday vs weekend/holiday
 - ``baseline``   :func:`learn` from the last 56 days: night-vs-usual likelihood-ratio tables
                  (weekday/rest-day x half-hour), base load, activity level, learned wake/sleep,
-                 quiet-stretch lengths and how high each score usually gets by half-hour,
-                 usual day kWh, watchability; JSON for HomeBaseline.data
+                 the register's step rhythm, usual day kWh, watchability, and the tail of
+                 the home's own quiet episodes
+- ``baseline_pack`` one home's baseline as packed bytes (HomeBaseline.packed), generic over fields
+- ``survival``   how high the home's own quiet episodes go; the alarm level a budget allows
 - ``engine``     :class:`DetectionInput`, :class:`Sensitivity`, shared per-row series
 - ``detectors``  the declared detector table and :func:`evaluate` (the one code path)
 - ``book``       which findings become incidents (:func:`step`), shared by live and replay
@@ -14,3 +16,8 @@ Pure numpy, no I/O, vectorised over rows (a row = one home at one "now"):
 - ``live``       :func:`run_detection`, :func:`refresh_baselines` (database in, incidents out)
 - ``replay``     the ``mimamori replay`` engine (CSV in, alerts out, same evaluate/step)
 """
+
+# Emergencies a normal home may raise per month: the operator's setting (core/settings.py,
+# FALSE_ALARM_BUDGET) defaults to this, chosen on training folds of homes by
+# benchmarks/detection_eval.py. Here, without numpy, so settings can import it cheaply.
+DEFAULT_FALSE_ALARM_BUDGET = 0.25

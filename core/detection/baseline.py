@@ -5,7 +5,13 @@ log-likelihood-ratio table ``llr[home, day_type, half_hour, bin]``: for a readin
 falls in ``bin`` at that half-hour, how much more it looks like this home's own nights
 (01:00-05:00) than like this home's usual use at that hour. Detectors add these up while
 the home "looks asleep". Everything else (base load, activity level, wake and sleep
-times, quiet-stretch lengths, usual day kWh, watchability) is learned from the same days.
+times, usual day kWh, watchability) is learned from the same days, and so is the survival of
+the home's quiet and "stuck on one level" stretches (core/detection/survival.py) that decides
+when a stretch is rarer than the home's false-alarm budget allows.
+
+Coarse readings (a 0.1 kWh register) are first averaged over the home's own step rhythm: as
+many half-hours as its standby takes to move the register one step (1 to 4), so that a fridge
+night reading 0.0, 0.0, 0.1, 0.0 looks like the steady 0.03 kWh it is.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from core.detection.series import accumulate, sustained, ups_and_downs
+from core.detection.series import FLAT_MIN_KWH, accumulate, register_step, smooth_rows, sustained, ups_and_downs
+from core.detection.survival import empty_tails, learn_tails
 from core.detection.timeaxis import RESTDAY, SLOTS_PER_DAY, WEEKDAY
 
 LEARNING_DAYS = 56
@@ -26,10 +33,11 @@ NIGHT_SLOTS = np.arange(2, 10)  # 01:00-05:00 local
 MORNING_SLOTS = (8, 26)  # wake is looked for between 04:00 and 13:00
 EVENING_SLOTS = (36, 54)  # sleep between 18:00 and 03:00 (next day)
 WATCHABLE_MIN = 0.35  # below this a home is told it cannot be watched well
-SCHEMA = 1
+SCHEMA = 2
+MAX_SMOOTH_SLOTS = 4  # never average over more than 2 h
 
 
-LARGE_TABLES = frozenset({"llr", "llr_rise"})
+LARGE_TABLES = frozenset({"llr", "llr_rise", "quiet_tail", "flat_tail"})
 
 
 class RowMapped:
@@ -62,9 +70,9 @@ class Baselines:
     active_kwh: np.ndarray  # [H] above this a half-hour counts as "someone did something"
     wake_hh: np.ndarray  # [H, 2] learned wake (half-hours since 00:00, late-typical), by day type
     sleep_hh: np.ndarray  # [H, 2] learned sleep (half-hours since 00:00, may exceed 48)
-    quiet_run: np.ndarray  # [H, 48] usual longest quiet stretch (slots) ending at each half-hour
-    quiet_usual: np.ndarray  # [H, 48] how high the "looks asleep" score gets on normal days, by half-hour
-    flat_usual: np.ndarray  # [H, 48] same for the "stuck on one level" score
+    quiet_tail: np.ndarray  # [H, 48, 3] tail of the "looks asleep" score by half-hour of day (survival.py)
+    flat_tail: np.ndarray  # [H, 48, 3] same for the "stuck on one level" score, while above standby
+    smooth_slots: np.ndarray  # [H] readings are averaged over this many half-hours (the register's step rhythm)
     edges_rise: np.ndarray  # [H, N_BINS-1] bins of the rise above the 4-hour floor
     llr_rise: np.ndarray  # [H, 2, 48, N_BINS] night-vs-usual LLR of that rise ("ups and downs")
     up_kwh: np.ndarray  # [H] a rise above this is an "up": someone switched something on
@@ -128,9 +136,9 @@ def empty_baselines(h: int) -> Baselines:
         active_kwh=np.full(h, np.inf, np.float32),
         wake_hh=np.full((h, 2), 16.0, np.float32),
         sleep_hh=np.full((h, 2), 46.0, np.float32),
-        quiet_run=np.full((h, SLOTS_PER_DAY), 48.0, np.float32),
-        quiet_usual=np.full((h, SLOTS_PER_DAY), 1e3, np.float32),
-        flat_usual=np.full((h, SLOTS_PER_DAY), 1e3, np.float32),
+        quiet_tail=empty_tails(h),
+        flat_tail=empty_tails(h),
+        smooth_slots=np.ones(h, np.float32),
         edges_rise=np.tile(np.linspace(0.01, 0.09, N_BINS - 1, dtype=np.float32), (h, 1)),
         llr_rise=np.zeros((h, 2, SLOTS_PER_DAY, N_BINS), np.float32),
         up_kwh=np.full(h, np.inf, np.float32),
@@ -166,10 +174,12 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
     many days at once)."""
     h, d, _ = days.shape
     day_type = np.broadcast_to(np.asarray(day_type), (h, d))
-    x = days.astype(np.float32)
-    good_day = np.mean(~np.isnan(x), axis=2) >= 0.9  # [H, D]
-    x = np.where(good_day[:, :, None], x, np.nan)
+    raw = days.astype(np.float32)
+    good_day = np.mean(~np.isnan(raw), axis=2) >= 0.9  # [H, D]
+    raw = np.where(good_day[:, :, None], raw, np.nan)
     days_used = good_day.sum(axis=1).astype(np.int32)
+    smooth_slots = step_rhythm(raw)
+    x = smooth_rows(raw.reshape(h, -1), smooth_slots).reshape(raw.shape)
 
     present = ~np.isnan(x)
     night = x[:, :, NIGHT_SLOTS].reshape(h, -1)
@@ -180,7 +190,8 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
     active_kwh = np.maximum(nq[:, 6] * 1.15, nq[:, 2] + 0.05)
     llr = _llr_table(bin_index(x.reshape(h, -1), edges).reshape(x.shape), present, day_type, h)
 
-    rise = ups_and_downs(x.reshape(h, -1))[0].reshape(x.shape)
+    rise, level = ups_and_downs(x.reshape(h, -1))
+    rise = rise.reshape(x.shape)
     rise_present = ~np.isnan(rise)
     rq = _row_quantiles(rise[:, :, NIGHT_SLOTS].reshape(h, -1), [0.2, 0.4, 0.6, 0.8, 0.9, 0.97, 0.99])
     raq = _row_quantiles(rise.reshape(h, -1), [0.7, 0.9])
@@ -193,9 +204,11 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
 
     active = (x > active_kwh[:, None, None]) & present
     wake_hh, sleep_hh = _wake_sleep(active, present, day_type)
-    quiet_run = _quiet_runs(active, present)
-    day_total = np.where(good_day, np.nansum(x, axis=2), np.nan)
+    day_total = np.where(good_day, np.nansum(raw, axis=2), np.nan)
     day_kwh = np.stack([_nanmedian_rows(np.where(day_type == t, day_total, np.nan)) for t in (0, 1)], 1)
+
+    quiet_tail, flat_tail = _tails(x, rise, level.reshape(x.shape), active, llr, edges, llr_rise, edges_rise,
+                                   day_type, up_kwh, base_load)
 
     # Expected evidence per day of a real "nobody moves" event: sum over the day of
     # KL(night || usual at that hour). A vacant flat or a fridge-only meter gives ~0.
@@ -205,27 +218,38 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
     evidence = 0.7 * kl[:, WEEKDAY] + 0.3 * kl[:, RESTDAY]
     watchability = 1.0 - np.exp(-np.maximum(evidence, 0) / 30.0)
     watchability = np.where(days_used >= MIN_GOOD_DAYS, watchability, 0.0)
-    llr = llr.astype(np.float32)
-    llr_rise = llr_rise.astype(np.float32)
-    quiet_usual, flat_usual = _usual_scores(x, rise, llr, edges, llr_rise, edges_rise, day_type, active_kwh, up_kwh)
 
     return Baselines(
         edges=edges.astype(np.float32),
-        llr=llr,
+        llr=llr.astype(np.float32),
         base_load=base_load.astype(np.float32),
         active_kwh=active_kwh.astype(np.float32),
         wake_hh=wake_hh.astype(np.float32),
         sleep_hh=sleep_hh.astype(np.float32),
-        quiet_run=quiet_run.astype(np.float32),
-        quiet_usual=quiet_usual.astype(np.float32),
-        flat_usual=flat_usual.astype(np.float32),
+        quiet_tail=quiet_tail,
+        flat_tail=flat_tail,
+        smooth_slots=smooth_slots.astype(np.float32),
         edges_rise=edges_rise.astype(np.float32),
-        llr_rise=llr_rise,
+        llr_rise=llr_rise.astype(np.float32),
         up_kwh=up_kwh.astype(np.float32),
         day_kwh=np.nan_to_num(day_kwh).astype(np.float32),
         watchability=watchability.astype(np.float32),
         days_used=days_used,
     )
+
+
+def step_rhythm(raw: np.ndarray) -> np.ndarray:
+    """Half-hours the home's standby takes to move its register one step (1 for fine data).
+
+    ``raw`` [H, D, 48]: the step is the smallest difference between the home's readings,
+    the standby the mean of its night readings."""
+    h = raw.shape[0]
+    step = register_step(raw.reshape(h, -1))
+    night = raw[:, :, NIGHT_SLOTS].reshape(h, -1)
+    seen = ~np.isnan(night)
+    standby = np.where(seen, night, 0.0).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)
+    slots = np.ceil(step / np.maximum(standby, 1e-3) - 1e-6)
+    return np.clip(slots, 1, MAX_SMOOTH_SLOTS).astype(np.int64)
 
 
 def _edges(*parts: np.ndarray) -> np.ndarray:
@@ -292,54 +316,26 @@ def _wake_sleep(active: np.ndarray, present: np.ndarray, day_type: np.ndarray) -
     return wake, sleep
 
 
-def _quiet_runs(active: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """For each half-hour, the 95th percentile over days of the quiet stretch ending there."""
-    h, d, _ = active.shape
-    flat_active = active.reshape(h, -1)
-    flat_present = present.reshape(h, -1)
-    j = np.arange(flat_active.shape[1])
-    last_active = np.maximum.accumulate(np.where(flat_active, j, -1), axis=1)
-    runs = (j - last_active).astype(np.float32)  # gaps inside good days are few; counted as quiet here
-    runs = np.where(flat_present, runs, np.nan).reshape(h, d, SLOTS_PER_DAY)
-    per_slot = runs.transpose(0, 2, 1).reshape(h * SLOTS_PER_DAY, d)
-    out = _row_quantiles(per_slot, [0.95])[:, 0].reshape(h, SLOTS_PER_DAY)
-    return np.minimum(out, 96)
+def _tails(
+    x: np.ndarray, rise: np.ndarray, level: np.ndarray, active: np.ndarray, llr: np.ndarray, edges: np.ndarray,
+    llr_rise: np.ndarray, edges_rise: np.ndarray, day_type: np.ndarray, up_kwh: np.ndarray, base_load: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """Run the detectors' own scores over the learning days, end to end, and learn their tails by
+    half-hour of day (core/detection/survival.py): the quiet score, and the flat score while the
+    level stays above standby (the flat detector's condition)."""
+    h = x.shape[0]
+    home = np.arange(h)[:, None, None]
+    dt = np.broadcast_to(day_type[:, :, None], x.shape)
+    slot = np.broadcast_to(np.arange(SLOTS_PER_DAY)[None, None, :], x.shape)
 
+    def cells(values: np.ndarray, table: np.ndarray, e: np.ndarray) -> np.ndarray:
+        bins = bin_index(np.nan_to_num(values.reshape(h, -1)), e).reshape(x.shape)
+        return np.where(np.isnan(values), 0.0, table[home, dt, slot, bins]).reshape(h, -1)
 
-USUAL_SCORE_QUANTILE = 0.9
-
-
-def _usual_scores(
-    x: np.ndarray, rise: np.ndarray, llr: np.ndarray, edges: np.ndarray, llr_rise: np.ndarray,
-    edges_rise: np.ndarray, day_type: np.ndarray, active_kwh: np.ndarray, up_kwh: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Run the detectors' own scores over the learning days; per half-hour, how high they
-    usually get (a high quantile over days, widened over +-1 h). Each day is scored from
-    noon of the day before, which is enough for the score to have reset at least once."""
-    h, d, _ = x.shape
-
-    def rows_of(v: np.ndarray) -> np.ndarray:
-        prev = np.concatenate([np.full((h, 1, SLOTS_PER_DAY), np.nan), v[:, :-1]], axis=1)[:, :, 24:]
-        return np.concatenate([prev, v], axis=2).reshape(h * d, 72)
-
-    prev_t = np.concatenate([day_type[:, :1], day_type[:, :-1]], axis=1)
-    types = np.concatenate([np.repeat(prev_t[:, :, None], 24, 2), np.repeat(day_type[:, :, None], 48, 2)], 2)
-    types = types.reshape(h * d, 72)
-    slots = np.tile(np.concatenate([np.arange(24, 48), np.arange(48)]), (h * d, 1))
-    home = np.repeat(np.arange(h), d)[:, None]
-
-    def score(values: np.ndarray, table: np.ndarray, e: np.ndarray, reset: np.ndarray) -> np.ndarray:
-        bins = bin_index(np.nan_to_num(values), np.repeat(e, d, axis=0))
-        cell = np.where(np.isnan(values), 0.0, table[home, types, slots, bins])
-        return accumulate(cell, reset)[:, 24:].reshape(h, d, SLOTS_PER_DAY)
-
-    xr, rr = rows_of(x), rows_of(rise)
-    quiet = score(xr, llr, edges, sustained(xr > np.repeat(active_kwh, d)[:, None]))
-    flat = score(rr, llr_rise, edges_rise, sustained(rr > np.repeat(up_kwh, d)[:, None]))
-    out = []
-    for series in (quiet, flat):
-        series = np.where(np.isnan(x), np.nan, series)
-        widened = np.fmax(np.fmax(np.roll(series, 1, axis=2), series), np.roll(series, -1, axis=2))
-        per_slot = widened.transpose(0, 2, 1).reshape(h * SLOTS_PER_DAY, d)
-        out.append(_row_quantiles(per_slot, [USUAL_SCORE_QUANTILE])[:, 0].reshape(h, SLOTS_PER_DAY))
-    return out[0], out[1]
+    quiet_reset = sustained(active.reshape(h, -1))
+    quiet = accumulate(cells(x, llr, edges), quiet_reset)
+    ups = sustained(np.nan_to_num(rise.reshape(h, -1)) > up_kwh[:, None])
+    elevated = np.nan_to_num(level.reshape(h, -1)) > (base_load + FLAT_MIN_KWH)[:, None]
+    flat = np.where(elevated, accumulate(cells(rise, llr_rise, edges_rise), ups), 0.0)
+    seen = ~np.isnan(x).reshape(h, -1)
+    return tuple(learn_tails(np.where(seen, score, np.nan).reshape(x.shape)) for score in (quiet, flat))

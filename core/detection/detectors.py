@@ -8,14 +8,15 @@ numbers (rendered to words by core/texts/*/detection.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from core.detection.book import UNKNOWN
-from core.detection.engine import Context, DetectionInput
+from core.detection.engine import Context, DetectionInput, Sensitivity
 from core.detection.series import sustained
+from core.detection.survival import alarm_level, per_slot_probability
 from core.detection.timeaxis import SLOTS_PER_DAY
 from core.enums import EMERGENCY_KINDS, IncidentKind
 
@@ -47,51 +48,51 @@ class Detector:
         return self.kind in EMERGENCY_KINDS
 
 
-def _confidence(ctx: Context, score: np.ndarray, threshold: float) -> np.ndarray:
-    strength = np.clip(0.6 + 0.4 * (score - threshold) / threshold, 0.6, 1.0)
+def _confidence(ctx: Context, score: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """How clearly the home shows its rhythm, times how far past its alarm level the score is."""
+    strength = np.clip(0.6 + 0.4 * (score - level) / np.maximum(level, 1), 0.6, 1.0)
     return np.round(ctx.base.watchability * strength, 3)
 
 
 EARLY_MORNING_HH = 8  # 04:00: use after this counts as having got up
+QUIET, FLAT = "quiet", "flat"
 
 
-def _threshold(
-    ctx: Context, usual: np.ndarray, floor: float, raise_by: float, factor: float | None = None,
-    margin: float | None = None,
-) -> np.ndarray:
-    """Above the floor, and above how high this score gets on this home's normal days now,
-    moved by how clearly the home shows its rhythm (:meth:`Context.rhythm_scale`)."""
-    at_now = usual[np.arange(ctx.rows), ctx.halfhour[:, -1]]
-    factor = ctx.sens.usual_factor if factor is None else factor
-    margin = ctx.sens.usual_margin if margin is None else margin
-    return np.maximum(floor, at_now * factor + margin) * ctx.rhythm_scale(raise_by)
+def _rare(ctx: Context, which: str, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rare, alarm level): is the score now higher than this home's own score at this time of
+    day gets more often than its share of the false-alarm budget allows?"""
+    share = ctx.sens.flat_budget_share if which == FLAT else 1.0 - ctx.sens.flat_budget_share
+    tail = ctx.base.flat_tail if which == FLAT else ctx.base.quiet_tail
+    level = alarm_level(tail[np.arange(ctx.rows), ctx.halfhour[:, -1]],
+                        per_slot_probability(ctx.sens.false_alarm_budget * share))
+    return (score >= level) & ctx.present[:, -1], level
 
 
-def _quiet_common(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _quiet(ctx: Context) -> tuple[np.ndarray, ...]:
+    """(score, last awake slot, quiet since slot, rare, alarm level): the present quiet stretch,
+    from the newest sustained use (a lone fridge or heater spike neither ends nor starts one)."""
     score = ctx.quiet_score[:, -1]
     last_awake = ctx.last_awake_slot
     since = np.where(last_awake >= 0, last_awake + 1, ctx.first_slot)
-    return score, last_awake, since
+    rare, level = _rare(ctx, QUIET, score)
+    long_enough = ctx.inp.last_slot - since + 1 >= ctx.sens.min_quiet_slots
+    return score, last_awake, since, rare & long_enough, level
 
 
 def inactivity(ctx: Context) -> Finding:
-    """The home has looked like its own nights for longer than its normal day allows."""
-    score, last_active, since = _quiet_common(ctx)
-    threshold = _threshold(ctx, ctx.base.quiet_usual, ctx.sens.inactivity, ctx.sens.strong_rhythm_raise)
-    quiet_slots = ctx.inp.last_slot - np.maximum(ctx.last_active_slot, ctx.first_slot - 1)
-    usual_run = ctx.base.quiet_run[np.arange(ctx.rows), ctx.halfhour[:, -1]]
-    long_enough = quiet_slots >= np.maximum(usual_run * ctx.sens.quiet_run_factor, ctx.sens.min_quiet_slots)
-    fired = (score >= threshold) & long_enough
+    """The home has looked like its own nights for longer than its own past quiet stretches
+    reach within its false-alarm budget."""
+    score, last_awake, since, rare, level = _quiet(ctx)
     return Finding(
-        fired=fired, episode=last_active, window_start=since, confidence=_confidence(ctx, score, threshold),
+        fired=rare, episode=last_awake, window_start=since, confidence=_confidence(ctx, score, level),
         usage=ctx.last_active_slot,
         evidence={"quiet_since_slot": since, "score": np.round(score, 1), "base_load_kwh": ctx.base.base_load},
     )
 
 
 def no_wake(ctx: Context) -> Finding:
-    """No activity since early morning (04:00, or 2 h before an earlier wake time) until the
-    grace period after the set or learned wake time has passed."""
+    """The same rare quiet stretch, named "no wake" when it spans the morning: no activity since
+    early morning (04:00, or 2 h before an earlier wake time) and past the wake time's grace."""
     wake = ctx.wake_hh()
     hh_now = ctx.halfhour[:, -1]
     due = wake + ctx.inp.grace_slots
@@ -101,37 +102,34 @@ def no_wake(ctx: Context) -> Finding:
     in_window = (cols >= start_col[:, None])
     seen = (ctx.active & in_window).any(axis=1)
     present_share = (ctx.present & in_window).sum(axis=1) / np.maximum(in_window.sum(axis=1), 1)
-    score, last_active, since = _quiet_common(ctx)
-    usual = _threshold(ctx, ctx.base.quiet_usual, ctx.sens.inactivity, ctx.sens.strong_rhythm_raise)
-    own = ctx.sens.no_wake * np.maximum(1.0, ctx.rhythm_scale(ctx.sens.strong_rhythm_raise_no_wake))
-    threshold = np.maximum(own, ctx.sens.no_wake_share * usual)
+    score, last_awake, since, rare, level = _quiet(ctx)
     fired = (
         ~np.isnan(wake) & (hh_now + 1 >= due) & (hh_now < due + 12) & (start_col >= 0)
-        & ~seen & (present_share >= 0.75) & (score >= threshold)
+        & ~seen & (present_share >= 0.75) & rare
     )
     return Finding(
-        fired=fired, episode=last_active, window_start=since,
-        confidence=_confidence(ctx, score, threshold), usage=ctx.last_active_slot,
+        fired=fired, episode=last_awake, window_start=since,
+        confidence=_confidence(ctx, score, level), usage=ctx.last_active_slot,
         evidence={"wake_hh": np.nan_to_num(wake), "quiet_since_slot": since, "score": np.round(score, 1)},
     )
 
 
 def flat_usage(ctx: Context) -> Finding:
-    """Use stuck on one level (lights or TV left on) with none of the home's ups and downs."""
-    score_all, level, ups = ctx.flat_series
+    """Use stuck on one level above standby (lights or TV left on) with none of the home's ups
+    and downs, its score higher than the home's own such stretches reach within its budget."""
+    score_all, level_kwh, ups = ctx.flat_series
     score = score_all[:, -1]
     start = ctx.last_col_since(~sustained(ups))
-    threshold = _threshold(ctx, ctx.base.flat_usual, ctx.sens.flat, ctx.sens.strong_rhythm_raise_flat,
-                           ctx.sens.flat_usual_factor, ctx.sens.flat_margin)
-    elevated = level[:, -1] > ctx.base.base_load + ctx.sens.flat_min_kwh
-    fired = (score >= threshold) & elevated
+    elevated = level_kwh[:, -1] > ctx.base.base_load + ctx.sens.flat_min_kwh
+    rare, level = _rare(ctx, FLAT, score)
+    fired = rare & elevated
     episode = np.where(start > 0, ctx.first_slot + start - 1, UNKNOWN)  # no ups in the window: began before it
+    since = ctx.first_slot + np.minimum(start, ctx.width - 1)
     return Finding(
-        fired=fired, episode=episode, window_start=ctx.first_slot + np.minimum(start, ctx.width - 1),
+        fired=fired, episode=episode, window_start=since,
         usage=ctx.last_slot_where(ups),
-        confidence=_confidence(ctx, score, threshold),
-        evidence={"level_kwh": np.round(level[:, -1], 3), "score": np.round(score, 1),
-                  "flat_since_slot": ctx.first_slot + np.minimum(start, ctx.width - 1)},
+        confidence=_confidence(ctx, score, level),
+        evidence={"level_kwh": np.round(level_kwh[:, -1], 3), "score": np.round(score, 1), "flat_since_slot": since},
     )
 
 
@@ -160,7 +158,7 @@ def over_usage(ctx: Context) -> Finding:
     """The day's kWh so far is over the set percentage above the usual day (once a day)."""
     cols = np.arange(ctx.width)[None, :]
     today = cols >= ctx.today_first_col[:, None]
-    kwh = np.nansum(np.where(today, ctx.x, 0.0), axis=1)
+    kwh = np.nansum(np.where(today, ctx.raw, 0.0), axis=1)
     usual = ctx.base.day_kwh[np.arange(ctx.rows), ctx.today_type]
     limit = usual * (1 + ctx.inp.over_pct / 100.0)
     fired = (usual > 0) & (kwh > limit)
@@ -203,12 +201,22 @@ class Evaluation:
 def evaluate(inp: DetectionInput, detectors: tuple[Detector, ...] = DETECTORS) -> Evaluation:
     """Run every detector on every row. Paused or not-ready rows never fire; homes that are
     not watchable never raise an emergency; a data gap is the only thing a gap can raise."""
+    return next(evaluate_each(inp, (inp.sensitivity,), detectors))
+
+
+def evaluate_each(
+    inp: DetectionInput, sensitivities: Sequence[Sensitivity], detectors: tuple[Detector, ...] = DETECTORS
+) -> Iterator[Evaluation]:
+    """:func:`evaluate` under several sensitivities, sharing one Context: its series depend on
+    the readings and the baseline only, so an evaluation of many settings costs little more."""
     ctx = Context(inp)
     allowed = inp.ready & ~inp.paused
-    findings = {}
-    for det in detectors:
-        f = det.run(ctx)
-        gate = allowed & ctx.watchable if det.emergency else allowed
-        f.fired = f.fired & gate
-        findings[det.kind] = f
-    return Evaluation(findings=findings, last_active_slot=ctx.last_active_slot, last_slot=inp.last_slot)
+    for sens in sensitivities:
+        ctx.sens = sens
+        findings = {}
+        for det in detectors:
+            f = det.run(ctx)
+            gate = allowed & ctx.watchable if det.emergency else allowed
+            f.fired = f.fired & gate
+            findings[det.kind] = f
+        yield Evaluation(findings=findings, last_active_slot=ctx.last_active_slot, last_slot=inp.last_slot)

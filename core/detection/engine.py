@@ -13,8 +13,9 @@ from functools import cached_property
 
 import numpy as np
 
+from core.detection import DEFAULT_FALSE_ALARM_BUDGET
 from core.detection.baseline import Baselines, bin_index
-from core.detection.series import accumulate, sustained, ups_and_downs
+from core.detection.series import FLAT_MIN_KWH, accumulate, smooth_rows, sustained, ups_and_downs
 from core.detection.timeaxis import SLOTS_PER_DAY, day_types, local_day, local_halfhour
 
 WINDOW_SLOTS = 64  # 32 h: a whole day of quiet plus the evening before
@@ -22,31 +23,17 @@ WINDOW_SLOTS = 64  # 32 h: a whole day of quiet plus the evening before
 
 @dataclass(frozen=True)
 class Sensitivity:
-    """Tunable thresholds (in accumulated log-likelihood-ratio units unless noted)."""
+    """The few operator settings of detection. Everything else is learned per home."""
 
-    inactivity: float = 8.0  # floor of the threshold
-    flat: float = 10.0
-    no_wake: float = 5.0
-    no_wake_share: float = 0.0  # after the wake time, this share of the usual inactivity evidence is enough
+    # Emergencies a normal home may raise per month (an upper bound, core/detection/survival.py):
+    # each home's own scores at each time of day then say how quiet is too quiet.
+    false_alarm_budget: float = DEFAULT_FALSE_ALARM_BUDGET
+    flat_budget_share: float = 0.3  # of that budget, the part spent on "left on" stretches
     min_quiet_slots: int = 8  # nobody is alerted about less than 4 h of quiet
-    quiet_run_factor: float = 0.0  # the quiet stretch must also be longer than usual at this hour
-    usual_margin: float = 8.0
-    flat_margin: float = 6.0  # added to how high the score usually gets at this half-hour
-    usual_factor: float = 1.5
-    flat_usual_factor: float = 1.2
-    flat_min_kwh: float = 0.03  # a level this much above standby counts as "something left on"
+    flat_min_kwh: float = FLAT_MIN_KWH  # a level this much above standby counts as "something left on"
     gap_slots: int = 6  # 3 h of missing readings
     night_slots_after_sleep: int = 4
     watchable_min: float = 0.35
-    # How clearly a home shows its rhythm (watchability) moves its bar: at ``rhythm_pivot`` the
-    # thresholds are as above; towards 1.0 they rise by up to these shares (its quiet is
-    # unmistakable, so a higher bar costs little time and saves false alarms); towards
-    # ``watchable_min`` they fall by up to ``weak_rhythm_lower`` (or it would hardly be watched).
-    rhythm_pivot: float = 0.6
-    strong_rhythm_raise: float = 2.0
-    strong_rhythm_raise_flat: float = 0.4
-    strong_rhythm_raise_no_wake: float = 1.0
-    weak_rhythm_lower: float = 0.4
 
 
 @dataclass
@@ -77,9 +64,10 @@ class Context:
         x = inp.x.astype(np.float32, copy=False)
         if inp.pause_cells is not None:
             x = np.where(inp.pause_cells, np.nan, x)
-        self.x = x
-        self.rows, self.width = x.shape
+        self.raw = x  # as read (over-usage and data gaps)
         self.present = ~np.isnan(x)
+        self.x = smooth_rows(x, self.base.smooth_slots.astype(np.int64))  # at the home's step rhythm
+        self.rows, self.width = x.shape
         self.first_slot = inp.last_slot - (self.width - 1)
 
     @cached_property
@@ -152,13 +140,6 @@ class Context:
     def sleep_hh(self) -> np.ndarray:
         learned = self.base.sleep_hh[np.arange(self.rows), self.today_type]
         return np.where(np.isnan(self.inp.set_sleep_hh), learned, self.inp.set_sleep_hh)
-
-    def rhythm_scale(self, raise_by: float) -> np.ndarray:
-        """Factor on a threshold from the home's watchability (see Sensitivity)."""
-        s, w = self.sens, self.base.watchability
-        up = np.clip((w - s.rhythm_pivot) / (1.0 - s.rhythm_pivot), 0.0, 1.0)
-        down = np.clip((s.rhythm_pivot - w) / (s.rhythm_pivot - s.watchable_min), 0.0, 1.0)
-        return 1.0 + raise_by * up - s.weak_rhythm_lower * down
 
     @property
     def watchable(self) -> np.ndarray:

@@ -1,14 +1,19 @@
-"""Evidence: structured numbers stored with an incident, and plain words to show them.
+"""Evidence: the one typed schema between detection (which writes it) and messages (which read it).
 
 Detectors produce numbers (slots, half-hours, kWh); :func:`evidence_of` turns one row of
-a finding into JSON-ready values (local times as "HH:MM" and ISO strings) and
-:func:`describe` renders them through the text catalog, e.g. "usually active by 7:30; no use
-above standby since 22:10".
+a finding into an :class:`Evidence`, stored as JSON on the incident. Every reader
+(the family's alert, the demo, the pages) goes through :meth:`Evidence.from_json`, and
+:func:`core.incidents.open_incident` refuses a key the schema does not know, so a writer and
+a reader can never drift apart. :func:`describe` renders it through the text catalog, e.g.
+"usually active by 7:30; no use above standby since 22:10".
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import dataclasses
+import logging
+from dataclasses import dataclass, fields
+from datetime import datetime, tzinfo
 from typing import Any
 
 import numpy as np
@@ -20,6 +25,69 @@ from core.texts import t
 
 _SLOT_KEYS = {"quiet_since_slot": "quiet_since", "flat_since_slot": "flat_since", "missing_since_slot": "missing_since"}
 _HH_KEYS = {"wake_hh": "usual_wake", "sleep_hh": "usual_sleep"}
+
+
+log = logging.getLogger(__name__)
+
+
+class EvidenceError(ValueError):
+    """Evidence with a key or a value the schema does not know."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What was seen, as stored on an incident. Times are ISO strings with their offset;
+    ``usual_*`` are local clock texts ("7:30"). Unset fields are left out of the JSON."""
+
+    # written by detection
+    window_start: str | None = None
+    quiet_since: str | None = None  # the last use above standby (no_wake, inactivity)
+    flat_since: str | None = None  # the last change in use (flat_usage)
+    missing_since: str | None = None  # the first missing reading (data_gap)
+    usage_seen: str | None = None  # use seen again (usage_resumed; and when usage closed an emergency)
+    usual_wake: str | None = None
+    usual_sleep: str | None = None
+    score: float | None = None
+    base_load_kwh: float | None = None
+    level_kwh: float | None = None
+    active_share: float | None = None
+    day_kwh: float | None = None
+    usual_kwh: float | None = None
+    percent: float | None = None
+    missing_slots: float | None = None
+    confidence: float | None = None
+    episode: int | None = None
+    usage_slot: int | None = None
+    # added while the incident runs
+    resident_reply: str | None = None  # the senior's own words when they answered on LINE
+    resident_sticker: bool | None = None  # they answered with a sticker
+    resident_words: str | None = None  # the senior's call for help, word for word
+    urgent: bool | None = None  # the senior called for help: everyone at once
+    simulated: bool | None = None  # /dev/chat's "try an alert"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None, *, strict: bool = False) -> Evidence:
+        """Read stored evidence; an unknown key is an error when ``strict`` (writers), logged otherwise."""
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            if strict:
+                raise EvidenceError(f"unknown evidence keys {unknown}")
+            log.warning("ignoring unknown evidence keys %s", unknown)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+    def but(self, **changes: Any) -> Evidence:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def last_seen(self) -> datetime | None:
+        """When use was last seen, for the kinds that know it."""
+        when = self.quiet_since or self.flat_since
+        return datetime.fromisoformat(when) if when else None
 
 
 def evidence_of(finding: Finding, row: int, *, episode_key: bool = True) -> dict[str, Any]:
@@ -41,16 +109,21 @@ def evidence_of(finding: Finding, row: int, *, episode_key: bool = True) -> dict
     return out
 
 
-def _hm(iso: str | None) -> str:
-    if not iso:
-        return "?"
-    moment = datetime.fromisoformat(iso).astimezone(JST)
-    return f"{moment.hour}:{moment.minute:02d}"
+    return Evidence.from_json(out, strict=True).to_json()
 
 
-def describe(kind: IncidentKind, evidence: dict[str, Any], lang: str | None = None) -> str:
-    """The evidence in plain words and numbers, in the reader's language."""
-    e = evidence
+def describe(kind: IncidentKind, evidence: dict[str, Any] | Evidence, lang: str | None = None, *,
+             tz: tzinfo = JST, confidence: bool = True) -> str:
+    """The evidence in plain words and numbers, in the reader's language and the home's time zone.
+    ``confidence=False`` leaves the detector's confidence out (families are not shown a percentage)."""
+    e = (evidence if isinstance(evidence, Evidence) else Evidence.from_json(evidence)).to_json()
+
+    def _hm(iso: str | None) -> str:
+        if not iso:
+            return "?"
+        moment = datetime.fromisoformat(iso).astimezone(tz)
+        return f"{moment.hour}:{moment.minute:02d}"
+
     params: dict[str, Any] = {
         IncidentKind.NO_WAKE: lambda: {"wake": e.get("usual_wake", "?"), "since": _hm(e.get("quiet_since"))},
         IncidentKind.INACTIVITY: lambda: {"since": _hm(e.get("quiet_since"))},
@@ -65,6 +138,7 @@ def describe(kind: IncidentKind, evidence: dict[str, Any], lang: str | None = No
         IncidentKind.DATA_GAP: lambda: {"since": _hm(e.get("missing_since"))},
     }[kind]()
     text = t(f"detection.evidence.{kind.value}", lang, **params)
-    if "confidence" in e and kind in (IncidentKind.NO_WAKE, IncidentKind.INACTIVITY, IncidentKind.FLAT_USAGE):
+    scored = (IncidentKind.NO_WAKE, IncidentKind.INACTIVITY, IncidentKind.FLAT_USAGE)
+    if confidence and "confidence" in e and kind in scored:
         text += " " + t("detection.confidence", lang, percent=round(float(e["confidence"]) * 100))
     return text

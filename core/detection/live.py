@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, defer
 from core import audit
 from core.db import id_in, is_postgres
 from core.detection.baseline import LEARNING_DAYS, Baselines, learn
+from core.detection.baseline_pack import pack
 from core.detection.baseline_store import BaselineStore
 from core.detection.book import HomeBook, Raised, group_of, step
 from core.detection.detectors import DETECTORS, evaluate
@@ -112,22 +113,42 @@ def _books(session: Session, home_ids: list[int], now: datetime) -> dict[int, tu
     return books
 
 
+def watched_at(now: datetime) -> tuple[Any, ...]:
+    """Which homes a cycle at ``now`` evaluates (shared with core.detection.chunks)."""
+    return (Home.status == HomeStatus.ACTIVE, Home.ready_at.is_not(None), Home.ready_at <= now)
+
+
+def warm_baselines(session: Session) -> int | None:
+    """Read every stored baseline into memory, once per process (a detecting process calls
+    this when it starts); how many were read, or None if that was done already."""
+    return None if _BASELINES.warmed else _BASELINES.warm(session)
+
+
 def run_detection(session: Session, now: datetime, sensitivity: Sensitivity | None = None) -> list[Incident]:
     """Evaluate every ready ACTIVE home at ``now``; open/close incidents; return those opened."""
+    return detect_range(session, now, sensitivity=sensitivity)[1]
+
+
+def detect_range(
+    session: Session, now: datetime, lo: int = 0, hi: int = 2**31 - 1, sensitivity: Sensitivity | None = None
+) -> tuple[int, list[Incident]]:
+    """:func:`run_detection` for homes with ids ``lo..hi`` only (a worker's chunk);
+    returns (homes evaluated, incidents opened)."""
     settings = get_settings()
-    sens = sensitivity or Sensitivity(gap_slots=max(1, settings.data_gap_after_minutes // 30))
+    sens = sensitivity or Sensitivity(
+        gap_slots=max(1, settings.data_gap_after_minutes // 30), false_alarm_budget=settings.false_alarm_budget
+    )
     last = slot_of(now - timedelta(minutes=settings.reading_delay_minutes)) - 1
     first = last - WINDOW_SLOTS + 1
     homes = session.execute(
         select(Home.id, Home.wake_grace_minutes, Home.over_usage_percent, Home.night_watch_enabled).where(
-            Home.status == HomeStatus.ACTIVE, Home.ready_at.is_not(None), Home.ready_at <= now
+            *watched_at(now), Home.id.between(lo, hi)
         ).order_by(Home.id)
     ).all()
     opened: list[Incident] = []
-    _BASELINES.reserve(len(homes) + 1)
-    for lo in range(0, len(homes), CHUNK_HOMES):
-        opened.extend(_detect_chunk(session, homes[lo : lo + CHUNK_HOMES], now, first, last, sens))
-    return opened
+    for start in range(0, len(homes), CHUNK_HOMES):
+        opened.extend(_detect_chunk(session, homes[start : start + CHUNK_HOMES], now, first, last, sens))
+    return len(homes), opened
 
 
 def _detect_chunk(session: Session, homes: list[Any], now: datetime, first: int, last: int, sens: Sensitivity):
@@ -230,9 +251,9 @@ def refresh_baselines(session: Session, now: datetime, *, force: bool = False, o
                 or (not only_missing and int(local_day(slot_of(stamps[h.id]))) < today)]
         if not todo:
             continue
-        existing = {  # the old JSON is replaced, never read: not loaded
+        existing = {  # the old baseline is replaced, never read: not loaded
             b.home_id: b for b in session.scalars(
-                select(HomeBaseline).options(defer(HomeBaseline.data)).where(
+                select(HomeBaseline).options(defer(HomeBaseline.packed)).where(
                     id_in(session, HomeBaseline.home_id, [h.id for h in todo])))
         }
         x = _readings(session, [h.id for h in todo], first, last)
@@ -240,13 +261,12 @@ def refresh_baselines(session: Session, now: datetime, *, force: bool = False, o
         for i, home in enumerate(todo):
             row = existing.get(home.id)
             if row is None:
-                row = HomeBaseline(home_id=home.id, computed_at=now, days_used=0, data={})
+                row = HomeBaseline(home_id=home.id, computed_at=now, days_used=0, packed=b"")
                 session.add(row)
             row.computed_at = now
             row.days_used = int(base.days_used[i])
-            row.data = base.to_json(i)
-            # Kept as the next cycle would read it back (same rounding), without parsing JSON text.
-            _BASELINES.put(home.id, now, Baselines.from_json([row.data]), 0)
+            row.packed = pack(base, i)
+            _BASELINES.put(home.id, now, base, i)  # exactly what the packed bytes read back as
             was = home.watchability
             home.watchability = float(base.watchability[i])
             home.watchability_checked_at = now

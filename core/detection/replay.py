@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,11 +22,12 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from core.detection.baseline import LEARNING_DAYS, Baselines, empty_baselines, learn
 from core.detection.book import HomeBook, Raised, step
-from core.detection.detectors import DETECTORS, Detector, evaluate
+from core.detection.detectors import DETECTORS, Detector, evaluate_each
 from core.detection.engine import WINDOW_SLOTS, DetectionInput, Sensitivity
 from core.detection.timeaxis import SLOT_SECONDS, SLOTS_PER_DAY, day_first_slot, day_types, iso_local, local_day
 from core.enums import IncidentKind
 from core.errors import ValidationError
+from core.settings import get_settings
 
 CHUNK_ROWS = 60_000
 LEARN_BATCH_DAYS = 16
@@ -176,7 +177,22 @@ def replay_arrays(
     detectors: tuple[Detector, ...] = DETECTORS,
 ) -> list[ReplayAlert]:
     """Every alert the service would have raised over the recording, in time order."""
-    sens = sensitivity or Sensitivity()
+    sens = sensitivity or Sensitivity(false_alarm_budget=get_settings().false_alarm_budget)
+    return replay_each(data, (sens,), delay_minutes=delay_minutes, homes=homes, baselines=baselines,
+                       detectors=detectors)[0]
+
+
+def replay_each(
+    data: MeterArrays,
+    sensitivities: Sequence[Sensitivity],
+    *,
+    delay_minutes: int = 60,
+    homes: dict[str, tuple[float, float]] | None = None,
+    baselines: tuple[Baselines, np.ndarray] | None = None,
+    detectors: tuple[Detector, ...] = DETECTORS,
+) -> list[list[ReplayAlert]]:
+    """:func:`replay_arrays` for several settings at once (an evaluation's candidates): the
+    readings' series are computed once per tick and only the detectors' verdicts differ."""
     homes = homes or {}
     h, n = data.x.shape
     days = n // SLOTS_PER_DAY
@@ -189,10 +205,11 @@ def replay_arrays(
     sleep = np.array([homes.get(m, (np.nan, np.nan))[1] for m in data.meter_ids])
     rows_h, rows_k = np.nonzero(np.repeat(ready_hd, SLOTS_PER_DAY, axis=1))
     kinds = [d.kind for d in detectors]
-    fired = np.zeros((len(kinds), h, n), bool)
-    episode = np.full((len(kinds), h, n), -1, np.int64)
-    wstart = np.zeros((len(kinds), h, n), np.int64)
-    usage = np.full((len(kinds), h, n), -1, np.int64)
+    shape = (len(sensitivities), len(kinds), h, n)
+    fired = np.zeros(shape, bool)
+    episode = np.full(shape, -1, np.int32)  # slot numbers fit (to the year 2100) and halve the memory
+    wstart = np.zeros(shape, np.int32)
+    usage = np.full(shape, -1, np.int32)
     for lo in range(0, len(rows_h), CHUNK_ROWS):
         hh, kk = rows_h[lo : lo + CHUNK_ROWS], rows_k[lo : lo + CHUNK_ROWS]
         r = len(hh)
@@ -201,22 +218,24 @@ def replay_arrays(
             base=base_all.take(hh * days + kk // SLOTS_PER_DAY, map_tables=True),
             ready=np.ones(r, bool), paused=np.zeros(r, bool),
             set_wake_hh=wake[hh], set_sleep_hh=sleep[hh], grace_slots=np.full(r, 3.0),
-            night_watch=np.zeros(r, bool), over_pct=np.full(r, 50.0), sensitivity=sens,
+            night_watch=np.zeros(r, bool), over_pct=np.full(r, 50.0), sensitivity=sensitivities[0],
         )
-        ev = evaluate(inp, detectors)
-        for i, kind in enumerate(kinds):
-            f = ev.findings[kind]
-            fired[i, hh, kk] = f.fired
-            episode[i, hh, kk] = f.episode
-            wstart[i, hh, kk] = f.window_start
-            usage[i, hh, kk] = f.usage
-    alerts: list[ReplayAlert] = []
-    for home in range(h):
-        alerts.extend(
-            _run_book(data, home, kinds, fired[:, home], episode[:, home], wstart[:, home], usage[:, home], delay_s)
-        )
-    alerts.sort(key=lambda a: (a.detected_slot_time, a.meter_id, a.kind.value))
-    return alerts
+        for j, ev in enumerate(evaluate_each(inp, sensitivities, detectors)):
+            for i, kind in enumerate(kinds):
+                f = ev.findings[kind]
+                fired[j, i, hh, kk] = f.fired
+                episode[j, i, hh, kk] = f.episode
+                wstart[j, i, hh, kk] = f.window_start
+                usage[j, i, hh, kk] = f.usage
+    out = []
+    for j in range(len(sensitivities)):
+        alerts: list[ReplayAlert] = []
+        for home in range(h):
+            alerts.extend(_run_book(data, home, kinds, fired[j, :, home], episode[j, :, home], wstart[j, :, home],
+                                    usage[j, :, home], delay_s))
+        alerts.sort(key=lambda a: (a.detected_slot_time, a.meter_id, a.kind.value))
+        out.append(alerts)
+    return out
 
 
 def _run_book(

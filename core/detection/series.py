@@ -49,3 +49,35 @@ def sustained(mask: np.ndarray, need: int = 2, span: int = 3) -> np.ndarray:
     for j in range(1, span):
         count[:, j:] += m[:, :-j]
     return mask & (count >= need)
+
+
+FLAT_MIN_KWH = 0.03  # a level this much above standby counts as "something left on"
+
+
+def register_step(x: np.ndarray) -> np.ndarray:
+    """Each row's register step: the smallest positive difference between its readings
+    (0.1 for a 0.1 kWh register, about 0.001 for readings as measured) -> [R]."""
+    values = np.sort(np.round(np.where(np.isnan(x), np.inf, x), 4), axis=1)
+    with np.errstate(invalid="ignore"):
+        gaps = np.diff(values, axis=1)
+    gaps = np.where(np.isfinite(gaps) & (gaps > 5e-5), gaps, np.inf)
+    step = gaps.min(axis=1) if gaps.shape[1] else np.full(x.shape[0], np.inf)
+    return np.where(np.isfinite(step), step, 0.0)
+
+
+def smooth_rows(x: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    """Trailing mean over each row's own number of columns (``slots`` [R], 1..4), missing
+    readings left out; NaN only where every reading of the span is missing."""
+    slots = np.asarray(slots, np.int64)
+    if x.shape[1] == 0 or np.all(slots <= 1):
+        return x
+    seen = ~np.isnan(x)
+    value = np.where(seen, x, 0.0).astype(np.float32)
+    total = value.copy()
+    count = seen.astype(np.float32)
+    for j in range(1, int(slots.max())):
+        use = (slots > j)[:, None]
+        total[:, j:] += np.where(use, value[:, :-j], 0.0)
+        count[:, j:] += np.where(use, seen[:, :-j], 0.0)
+    out = np.where(count > 0, total / np.maximum(count, 1), np.nan).astype(np.float32)
+    return np.where((slots > 1)[:, None], out, x)

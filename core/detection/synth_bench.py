@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import numpy as np
 
 from core.detection.baseline import learn
+from core.detection.baseline_pack import pack
 from core.detection.timeaxis import SLOTS_PER_DAY, day_types
 
 
@@ -18,10 +18,11 @@ def _day(rng: np.random.Generator) -> np.ndarray:
     return day.astype(np.float32)
 
 
-def sample_baseline_json() -> dict[str, Any]:
+def sample_baseline_packed() -> bytes:
+    """One learned baseline as HomeBaseline.packed stores it."""
     rng = np.random.default_rng(0)
     cube = np.stack([_day(rng) for _ in range(56)])[None]
-    return learn(cube, day_types(np.arange(20000, 20056))).to_json(0)
+    return pack(learn(cube, day_types(np.arange(20000, 20056))), 0)
 
 
 def sample_window(now: datetime, rng: np.random.Generator, slots: int = 64) -> list[tuple[datetime, float]]:

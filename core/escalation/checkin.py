@@ -1,4 +1,4 @@
-"""The resident's "I'm fine": SMS safety-check links and LINE "OK" replies.
+"""The resident's "I'm fine" by SMS safety-check link (LINE replies: core.escalation.answers).
 
 SMS links carry a token derived at send time from a random nonce and the server key
 (HMAC), so the database holds only its SHA-256 and a database copy alone cannot confirm.
@@ -11,37 +11,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
-import unicodedata
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit, clock
-from core.enums import EMERGENCY_KINDS, AttemptState
+from core import clock
+from core.enums import AttemptState
 from core.errors import AccessDenied
 from core.escalation.attempts import advance
-from core.models import CheckinToken, EscalationAttempt, Incident, Resident
+from core.models import CheckinToken, EscalationAttempt, Incident
 from core.settings import Settings, get_settings
-
-OK_WORDS = frozenset({
-    "ok", "okay", "おk", "オーケー", "おーけー", "大丈夫", "だいじょうぶ", "だいじょぶ", "ダイジョウブ",
-    "はい", "はーい", "元気", "げんき", "げんきです", "平気", "へいき", "無事", "ぶじ", "問題ない", "問題なし",
-    "yes", "fine", "im fine", "i'm fine", "👍", "⭕", "○", "〇",
-})
-_TRAILING = ("ですよ", "です", "だよ", "だ", "よ", "ね", "でーす")
-_STRIP = re.compile(r"[\s、。，．,.!！?？~〜ー…☺️😊🙂]+$")
-
-
-def is_ok_reply(text: str | None) -> bool:
-    """True for "OK", "ok", "ＯＫ", "大丈夫", "はい", "元気" and their everyday variants."""
-    if not text:
-        return False
-    word = unicodedata.normalize("NFKC", text).strip().lower()
-    word = _STRIP.sub("", word)
-    if word in OK_WORDS:
-        return True
-    return any(word.endswith(tail) and _STRIP.sub("", word[:-len(tail)]) in OK_WORDS for tail in _TRAILING)
 
 
 def derive_token(nonce: str, settings: Settings | None = None) -> str:
@@ -99,29 +78,4 @@ def confirm_token(session: Session, token: str) -> Incident:
     return incident
 
 
-def confirm_resident_by_line(session: Session, line_user_id: str, text: str) -> Incident | None:
-    """The bot got ``text`` from ``line_user_id``: if it is an OK from a resident with an
-    open emergency, close it as "resident OK" and return it; otherwise None (not ours)."""
-    from core.incidents import confirm_resident
-
-    if not is_ok_reply(text):
-        return None
-    resident = session.scalar(select(Resident).where(Resident.line_user_id == line_user_id))
-    if resident is None:
-        return None
-    incident = session.scalar(
-        select(Incident).where(Incident.home_id == resident.home_id, Incident.closed_at.is_(None),
-                               Incident.kind.in_(EMERGENCY_KINDS)).order_by(Incident.id)
-    )
-    if incident is None:
-        return None
-    for attempt in incident.attempts:
-        if attempt.step_kind == "contact_resident" and attempt.channel.value == "line":
-            advance(attempt, AttemptState.SUCCEEDED, confirmed_by="line")
-    if not confirm_resident(session, incident, "resident_line"):
-        return None
-    audit.record(session, "resident_line", "resident_confirmed", home_id=incident.home_id, incident_id=incident.id)
-    return incident
-
-
-__all__ = ["confirm_resident_by_line", "confirm_token", "is_ok_reply", "open_token"]
+__all__ = ["confirm_token", "open_token"]

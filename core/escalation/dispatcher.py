@@ -1,29 +1,32 @@
 """Send what the outbox holds, once: claim, send with an idempotency key, record.
 
-1. Claim due rows in one short transaction (PostgreSQL ``FOR UPDATE SKIP LOCKED``):
-   ``attempts`` goes up by one and the row is leased for :data:`LEASE`. That count is
-   the row's fencing token, and ``attempts > 1`` tells the channel an earlier try may
-   already have gone out (Twilio is then asked first; LINE answers a repeated retry key
-   with 409; email repeats its Message-ID).
+1. Claim a few due rows in one short transaction (core/escalation/outbox_claims.py): each is
+   held by this process's database session, ``attempts`` goes up by one (the row's fencing
+   token) and ``in_doubt_since`` marks that a try began. A later try of a row whose earlier
+   one was never settled is told so, and the channel asks first (Twilio is looked up; LINE
+   answers a repeated retry key with 409; email repeats its Message-ID; the webhook its
+   Idempotency-Key).
 2. Send outside any transaction, every call with a timeout.
-3. Record the outcomes (a group at a time) in a second transaction, only for rows that
-   were not re-claimed meanwhile.
+3. Record the outcomes in a second transaction, only for rows whose token is unchanged;
+   then give the claims back. A process that loses its claims (its database session) stops
+   sending the rest of its batch.
 
-A crash between any two of these leaves the row leased; when the lease ends it is
-claimed again and the idempotency key makes the repeat harmless.
+A crash between any two of these leaves the row in doubt and its claim ends with the
+process; another worker takes it at once, and the idempotency key (or the lookup) makes
+the repeat harmless.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit, clock, outbox
+from core import audit, claims, clock, outbox, push_budget
 from core.db import is_postgres, session_scope
 from core.enums import AttemptState, Channel, OutboxState
 from core.errors import DeliveryError, QuotaExhausted, RetryLater
@@ -31,15 +34,15 @@ from core.escalation import checkin, messages
 from core.escalation.attempts import advance, fallback_routes
 from core.escalation.channels import OutgoingMessage, Sender, SendResult, default_channels
 from core.escalation.faults import checkpoint
+from core.escalation.outbox_claims import GATED, LEASE, Job, claim
 from core.models import EscalationAttempt, OutboxMessage, Watcher
 from core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = timedelta(minutes=30)
-FINISH_EVERY = 20  # outcomes recorded per transaction
-FINISH_AFTER_SECONDS = 20.0  # ... or sooner, well inside the lease
+CLAIM_BATCH = 10  # rows claimed at a time: small, so the work spreads over the workers
+FINISH_AFTER_SECONDS = 5.0  # a slow provider: record what is done so far this often
 
 _channels: tuple[int, dict[Channel, Sender]] | None = None
 
@@ -52,50 +55,26 @@ def channels_for(settings: Settings) -> dict[Channel, Sender]:
     return _channels[1]
 
 
-@dataclass(frozen=True)
-class Job:
-    row_id: int
-    fence: int
-    message: OutgoingMessage
-    known_provider_id: str | None
+CALLBACK_FIELDS = ("status_callback", "amd_callback")
 
 
-def _claim(session: Session, limit: int) -> list[Job]:
-    now = clock.now()
-    stmt = (
-        select(OutboxMessage)
-        .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
-    )
-    if is_postgres(session):
-        stmt = stmt.with_for_update(skip_locked=True)
-    jobs = []
-    rows = list(session.scalars(stmt))
-    # The attempts a provider may already know, in one query (not one per row).
-    wanted = [r.attempt_id for r in rows if r.provider_id is None and r.attempt_id
-              and r.channel in (Channel.VOICE, Channel.SMS)]
-    _held = list(session.scalars(select(EscalationAttempt).where(EscalationAttempt.id.in_(wanted)))) if wanted else []
-    for row in rows:
-        row.attempts += 1
-        row.next_attempt_at = now + LEASE
-        known = row.provider_id
-        if known is None and row.attempt_id and row.channel in (Channel.VOICE, Channel.SMS):
-            attempt = session.get(EscalationAttempt, row.attempt_id)
-            known = attempt.provider_id if attempt else None  # a Twilio callback already named it
-        message = OutgoingMessage(row.idempotency_key, row.channel, row.recipient, dict(row.payload), row.attempts,
-                                  row.created_at)
-        jobs.append(Job(row.id, row.attempts, message, known))
-    return jobs
+def with_token(url: str, token: str) -> str:
+    """A Twilio callback URL carrying the message's own token (checked when the callback comes)."""
+    return f"{url}{'&' if '?' in url else '?'}o={token}"
 
 
 def render(message: OutgoingMessage, settings: Settings) -> OutgoingMessage:
-    """Fill in what must not sit in the database: the secret check-in link."""
-    nonce = message.payload.get("checkin_nonce")
-    if not nonce:
-        return message
-    url = checkin.checkin_url(checkin.derive_token(nonce, settings), settings)
-    return replace(message, payload={**message.payload, "body": message.payload["body"].replace("{checkin_url}", url)})
+    """Fill in what must not sit in the database (the secret check-in link) and what names
+    this very message (its token, in the callback URLs of a call or an SMS)."""
+    payload = dict(message.payload)
+    if message.channel in GATED:
+        for name in CALLBACK_FIELDS:
+            if payload.get(name):
+                payload[name] = with_token(payload[name], message.retry_uuid)
+    if nonce := payload.get("checkin_nonce"):
+        url = checkin.checkin_url(checkin.derive_token(nonce, settings), settings)
+        payload["body"] = payload["body"].replace("{checkin_url}", url)
+    return replace(message, payload=payload)
 
 
 def _row(session: Session, job: Job) -> OutboxMessage | None:
@@ -124,6 +103,7 @@ def _sent(session: Session, job: Job, result: SendResult) -> None:
     row.provider_id = result.provider_id
     row.sent_at = clock.now()
     row.last_error = None
+    row.in_doubt_since = None
     if row.attempt_id and (attempt := session.get(EscalationAttempt, row.attempt_id)):
         attempt.provider_id = attempt.provider_id or result.provider_id
         advance(attempt, AttemptState.IN_PROGRESS)
@@ -142,8 +122,11 @@ def _failed(session: Session, job: Job, exc: DeliveryError) -> None:
         seconds = exc.after_seconds or 30 * 2 ** (row.attempts - 1)
         wait = timedelta(seconds=seconds)
         row.next_attempt_at = clock.now() + min(wait, MAX_BACKOFF)
+        if not exc.uncertain:  # the provider refused it: nothing went out, nothing to look for
+            row.in_doubt_since = None
         return
     row.state = OutboxState.FAILED
+    row.in_doubt_since = None
     if row.attempt_id and (attempt := session.get(EscalationAttempt, row.attempt_id)):
         advance(attempt, AttemptState.FAILED, error=type(exc).__name__)
     audit.record(session, "dispatcher", "delivery_failed", home_id=row.home_id, incident_id=row.incident_id,
@@ -158,6 +141,7 @@ def _quota_exhausted(session: Session, job: Job, exc: QuotaExhausted) -> None:
         return
     row.last_error = str(exc)[:500]
     row.state = OutboxState.FAILED
+    row.in_doubt_since = None
     now = clock.now()
     watcher = session.scalar(select(Watcher).where(Watcher.line_user_id == row.recipient))
     audit.record(session, "dispatcher", "line_quota_exhausted", home_id=row.home_id, incident_id=row.incident_id,
@@ -189,40 +173,71 @@ def _finish(done: list[tuple[Job, SendResult | DeliveryError]]) -> None:
                 _failed(session, job, outcome)
 
 
-def dispatch_due(limit: int = 100, channels: dict[Channel, Sender] | None = None,
-                 settings: Settings | None = None) -> int:
-    """Send the due outbox rows (up to ``limit``); returns how many were sent."""
-    settings = settings or get_settings()
-    channels = channels if channels is not None else channels_for(settings)
-    with session_scope() as session:
-        jobs = _claim(session, limit)
+def _send(job: Job, channels: dict[Channel, Sender], settings: Settings) -> SendResult | DeliveryError:
+    if job.known_provider_id:
+        return SendResult(job.known_provider_id, duplicate=True)
+    checkpoint("dispatch.before_send")
+    try:
+        outcome: SendResult | DeliveryError = channels[job.message.channel].send(render(job.message, settings))
+    except DeliveryError as exc:
+        outcome = exc
+    except Exception as exc:  # a bug or an unexpected library error: retry, and say so
+        log.exception("outbox %s: unexpected error while sending", job.row_id)
+        outcome = RetryLater(f"unexpected: {type(exc).__name__}")
+    checkpoint("dispatch.after_send")
+    return outcome
+
+
+def _send_batch(jobs: list[Job], channels: dict[Channel, Sender], settings: Settings,
+                holder: claims.ClaimHolder) -> int:
+    """Send a claimed batch, recording outcomes as they come; claims go back once recorded."""
+    generation = holder.generation
     sent = 0
     done: list[tuple[Job, SendResult | DeliveryError]] = []
     started = time.monotonic()
-    for job in jobs:
-        outcome: SendResult | DeliveryError
-        if job.known_provider_id:
-            outcome = SendResult(job.known_provider_id, duplicate=True)
-        else:
-            checkpoint("dispatch.before_send")
-            try:
-                outcome = channels[job.message.channel].send(render(job.message, settings))
-            except DeliveryError as exc:
-                outcome = exc
-            except Exception as exc:  # a bug or an unexpected library error: retry, and say so
-                log.exception("outbox %s: unexpected error while sending", job.row_id)
-                outcome = RetryLater(f"unexpected: {type(exc).__name__}")
-            checkpoint("dispatch.after_send")
-        done.append((job, outcome))
-        sent += isinstance(outcome, SendResult)
-        if len(done) >= FINISH_EVERY or time.monotonic() - started > FINISH_AFTER_SECONDS:
+
+    def flush() -> None:
+        nonlocal done, started
+        if done:
             _finish(done)
             checkpoint("dispatch.after_commit")
-            done, started = [], time.monotonic()
-    if done:
-        _finish(done)
-        checkpoint("dispatch.after_commit")
+            holder.release(k for job, _ in done for k in job.keys)
+        done, started = [], time.monotonic()
+
+    for job in jobs:
+        if not holder.alive() or holder.generation != generation:
+            log.warning("outbox claims lost with the database session; leaving %d rows to others", len(jobs))
+            break  # another worker may hold them now: sending would race it
+        outcome = _send(job, channels, settings)
+        done.append((job, outcome))
+        sent += isinstance(outcome, SendResult)
+        if time.monotonic() - started > FINISH_AFTER_SECONDS:
+            flush()
+    flush()
+    if any(job.message.channel is Channel.LINE for job in jobs):
+        push_budget.after_pushes(settings)  # warns the operator before the month's quota runs out
     return sent
 
 
-__all__ = ["LEASE", "dispatch_due", "render"]
+def dispatch_due(limit: int = 100, channels: dict[Channel, Sender] | None = None,
+                 settings: Settings | None = None) -> int:
+    """Send the due outbox rows (up to ``limit``, a few at a time); returns how many were sent."""
+    settings = settings or get_settings()
+    channels = channels if channels is not None else channels_for(settings)
+    holder = claims.holder()
+    sent = handled = 0
+    while handled < limit:
+        jobs: list[Job] = []
+        try:
+            with session_scope() as session:
+                jobs = claim(session, min(CLAIM_BATCH, limit - handled), holder)
+            if not jobs:
+                break
+            sent += _send_batch(jobs, channels, settings, holder)
+        finally:  # a crash: what this process holds goes back, as the process dying would do
+            holder.release(k for job in jobs for k in job.keys)
+        handled += len(jobs)
+    return sent
+
+
+__all__ = ["LEASE", "dispatch_due", "render", "with_token"]

@@ -23,12 +23,13 @@ from core.db import is_postgres, session_scope
 from core.enums import IncidentState
 from core.errors import StaleClaim
 from core.escalation.faults import checkpoint
-from core.escalation.steps import STEPS, Advance, Finish, StepContext, Wait, result_code
+from core.escalation.kinds import StepKind
+from core.escalation.steps import SPECS, Advance, Finish, StepContext, Wait, result_code
 from core.models import EscalationAttempt, Home, Incident
 from core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-BATCH = 50
+BATCH = 10  # incidents stepped per transaction: a worker killed mid-batch loses little
 RETRY_AFTER_ERROR = timedelta(minutes=1)
 
 
@@ -81,7 +82,7 @@ def run_step(session: Session, incident: Incident, settings: Settings | None = N
     home = session.get(Home, incident.home_id)
     assert home is not None
     ctx = StepContext(session, incident, home, step, incident.step_index, now, settings, known_attempts)
-    result = STEPS[step["kind"]](ctx)
+    result = SPECS[StepKind(step["kind"])].run(ctx)
     audit.record(session, "escalation", "step_run", home_id=home.id, incident_id=incident.id,
                  step=step["kind"], index=incident.step_index, result=result_code(result))
     if isinstance(result, Wait):

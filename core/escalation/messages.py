@@ -12,11 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from twilio.twiml.voice_response import VoiceResponse
 
 from core import clock, links
+from core.detection.evidence import Evidence, describe
+from core.enums import IncidentKind
 from core.models import Home, Incident
 from core.settings import Settings
 from core.texts import t
@@ -25,36 +26,61 @@ LANG_TWILIO = {"ja": "ja-JP", "en": "en-US"}
 ACK_LINK_TTL = 3 * 24 * 3600
 
 
+NO_HONORIFIC = ("さん", "様", "さま", "ちゃん", "くん", "グループ")
+
+
 def honorific(name: str, lang: str) -> str:
-    """お父さん stays お父さん; 山田 becomes 山田さん (Japanese only)."""
-    if lang == "ja" and not name.endswith(("さん", "様", "ちゃん", "くん")):
+    """お父さん stays お父さん; 山田 ハナ becomes 山田 ハナさん (Japanese only)."""
+    if lang == "ja" and name and not name.endswith(NO_HONORIFIC):
         return f"{name}さん"
     return name
 
 
 def resident_name(home: Home, lang: str, relation_label: str | None = None) -> str:
+    """How one recipient names the senior: a family member's own word for them (お母さん) in that
+    family member's chat only; everyone else, the senior's name with さん."""
     if relation_label:
         return relation_label
     return honorific(home.resident.display_name if home.resident else (home.unit_label or "ご家族"), lang)
+
+
+def unit_words(home: Home) -> str:
+    """The unit as a landlord knows it: building, unit number and the tenant's name."""
+    place = " ".join(x for x in (home.building.name if home.building else None, home.unit_label) if x)
+    tenant = home.resident.display_name if home.resident else None
+    return " ".join(x for x in (place, f"（{tenant}様）" if tenant else None) if x) or "—"
 
 
 def postback(action: str, incident_id: int, **extra: str) -> str:
     return urlencode({"action": action, "incident": incident_id, **extra})
 
 
-def local_time(value: str | datetime | None, home: Home, lang: str) -> str | None:
+def local_time(value: str | datetime | None, home: Home, lang: str, *, date: bool = True) -> str | None:
     if value is None:
         return None
     when = datetime.fromisoformat(value) if isinstance(value, str) else value
-    local = when.astimezone(ZoneInfo(home.timezone))
-    return f"{local.month}月{local.day}日 {local:%H:%M}" if lang == "ja" else f"{local:%b %d %H:%M}"
+    local = when.astimezone(home.tz)
+    if not date:
+        return f"{local.hour}:{local.minute:02d}"
+    return f"{local.month}月{local.day}日 {local.hour}:{local.minute:02d}" if lang == "ja" else f"{local:%b %d %H:%M}"
+
+
+_SINCE_OF = {IncidentKind.NO_WAKE: "quiet_since", IncidentKind.INACTIVITY: "quiet_since",
+             IncidentKind.FLAT_USAGE: "flat_since"}
 
 
 def evidence_words(incident: Incident, home: Home, lang: str) -> list[str]:
-    """The reasons, in words: what looks unusual, and when activity was last seen."""
-    lines = [t(f"escalation.alert_kind.{incident.kind.value}", lang)]
-    last = incident.evidence.get("last_activity_at") or incident.evidence.get("last_seen_at")
-    if (when := local_time(last, home, lang)) is not None:
+    """The reasons, in words: what looks unusual, the detector's own sentence ("いつもは7:00ごろまでに…")
+    and when use was last seen; after a call for help, the senior's own words first."""
+    evidence = Evidence.from_json(incident.evidence)
+    lines = []
+    if evidence.urgent:
+        lines.append(t("endings.help_words", lang, words=evidence.resident_words or ""))
+    if incident.kind in _SINCE_OF:
+        lines.append(t(f"escalation.alert_kind.{incident.kind.value}", lang))
+        if getattr(evidence, _SINCE_OF[incident.kind]) is not None:
+            lines.append(describe(incident.kind, evidence, lang, tz=home.tz, confidence=False))
+    if (when := local_time(evidence.last_seen, home, lang)) is not None:
         lines.append(t("escalation.evidence_last_activity", lang, time=when))
     return lines
 
@@ -120,33 +146,55 @@ def _button(label: str, action: dict[str, Any], style: str = "secondary") -> dic
     return {"type": "button", "style": style, "height": "sm", "action": {"label": label, **action}}
 
 
-def _bubble(title: str, lines: list[str], buttons: list[dict[str, Any]]) -> dict[str, Any]:
+def _bubble(title: str, lines: list[str], buttons: list[dict[str, Any]], *, urgent: bool = False) -> dict[str, Any]:
+    header = {"type": "text", "text": title, "weight": "bold", "wrap": True, "size": "md"}
+    if urgent:
+        header["color"] = "#C0392B"
     return {
         "type": "bubble",
-        "header": {"type": "box", "layout": "vertical", "contents": [
-            {"type": "text", "text": title, "weight": "bold", "wrap": True, "size": "md"}]},
+        "header": {"type": "box", "layout": "vertical", "contents": [header]},
         "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": [
             {"type": "text", "text": line, "wrap": True, "size": "sm"} for line in lines]},
         "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": buttons},
     }
 
 
+def alert_title(incident: Incident, lang: str, name: str) -> str:
+    urgent = Evidence.from_json(incident.evidence).urgent
+    return t("endings.help_title" if urgent else "escalation.alert_title", lang, name=name)
+
+
+def family_alert_sms(incident: Incident, home: Home, lang: str, name: str) -> str:
+    return "\n".join([alert_title(incident, lang, name), *evidence_words(incident, home, lang)])
+
+
+def detail_url(incident: Incident, settings: Settings, *, watcher_id: int | None = None,
+               building_id: int | None = None) -> str:
+    """The signed link to the incident's page (its story in plain words, with the graph)."""
+    who = {"w": watcher_id} if watcher_id is not None else {"g": building_id or 0}
+    return links.page_url("incident", settings, h=incident.home_id, i=incident.id, **who)
+
+
 def family_alert_line(incident: Incident, home: Home, lang: str, name: str, told: list[str],
-                      settings: Settings) -> dict[str, Any]:
-    title = t("escalation.alert_title", lang, name=name)
+                      settings: Settings, watcher_id: int | None = None) -> dict[str, Any]:
+    """The family's alert card: the one builder, for real pushes and for /dev/chat alike."""
+    title = alert_title(incident, lang, name)
     lines = [*evidence_words(incident, home, lang), resident_tried_words(incident, lang), told_words(told, lang)]
     buttons = [_button(t("escalation.ack_button", lang),
                        {"type": "postback", "data": postback("ack", incident.id),
                         "displayText": t("escalation.ack_button", lang)}, "primary")]
     if home.resident and home.resident.phone:
         buttons.append(_button(t("escalation.call_button", lang), {"type": "uri", "uri": f"tel:{home.resident.phone}"}))
-    graph, _preview = links.graph_urls(home.id, clock.now().astimezone(ZoneInfo(home.timezone)).date(), settings)
+    graph, _preview = links.graph_urls(home.id, clock.now().astimezone(home.tz).date(), settings)
     buttons.append(_button(t("escalation.graph_button", lang), {"type": "uri", "uri": graph}))
+    detail = detail_url(incident, settings, watcher_id=watcher_id)
+    buttons.append(_button(t("endings.detail_button", lang), {"type": "uri", "uri": detail}))
     buttons.append(_button(t("escalation.safe_button", lang),
                            {"type": "postback", "data": postback("close", incident.id, reason="safe"),
                             "displayText": t("escalation.safe_button", lang)}))
     return {
-        "messages": [{"type": "flex", "altText": title[:400], "contents": _bubble(title, lines, buttons)}],
+        "messages": [{"type": "flex", "altText": title[:400],
+                      "contents": _bubble(title, lines, buttons, urgent=bool(incident.evidence.get("urgent")))}],
         "fallback": {"subject": t("escalation.email_subject", lang, name=name), "text": "\n".join([title, *lines])},
     }
 
@@ -155,9 +203,9 @@ def family_alert_email(incident: Incident, home: Home, lang: str, name: str, tol
                        settings: Settings) -> dict[str, Any]:
     token = links.sign("ack", settings, i=incident.id, w=watcher_id)
     ack_url = f"{settings.base_url}/ack/{token}"
-    graph, _ = links.graph_urls(home.id, clock.now().astimezone(ZoneInfo(home.timezone)).date(), settings)
+    graph, _ = links.graph_urls(home.id, clock.now().astimezone(home.tz).date(), settings)
     lines = [
-        t("escalation.alert_title", lang, name=name), "",
+        alert_title(incident, lang, name), "",
         *evidence_words(incident, home, lang), resident_tried_words(incident, lang), told_words(told, lang), "",
         t("escalation.email_ack_link", lang, url=ack_url), f"{t('escalation.graph_button', lang)}: {graph}",
     ]
@@ -165,18 +213,20 @@ def family_alert_email(incident: Incident, home: Home, lang: str, name: str, tol
 
 
 def landlord_alert_line(incident: Incident, home: Home, lang: str, settings: Settings) -> dict[str, Any]:
-    unit = " ".join(x for x in (home.building.name if home.building else None, home.unit_label) if x) or "—"
+    unit = unit_words(home)
     title = t("escalation.landlord_title", lang, unit=unit)
     lines = [*evidence_words(incident, home, lang), t("escalation.landlord_body", lang)]
     buttons = [_button(t("escalation.landlord_ack_button", lang),
                        {"type": "postback", "data": postback("ack", incident.id),
-                        "displayText": t("escalation.landlord_ack_button", lang)}, "primary")]
+                        "displayText": t("escalation.landlord_ack_button", lang)}, "primary"),
+               _button(t("endings.detail_button", lang),
+                       {"type": "uri", "uri": detail_url(incident, settings, building_id=home.building_id)})]
     return {"messages": [{"type": "flex", "altText": title[:400], "contents": _bubble(title, lines, buttons)}]}
 
 
 def dispatch_payloads(incident: Incident, home: Home, lang: str, step: dict[str, Any]) -> list[tuple[str, str, dict]]:
     """(channel, recipient, payload) for the dispatch partner: email and/or webhook."""
-    unit = " ".join(x for x in (home.building.name if home.building else None, home.unit_label) if x) or "—"
+    unit = unit_words(home)
     summary = " ".join(evidence_words(incident, home, lang))
     address = home.address or (home.building.address if home.building else None) or "—"
     out: list[tuple[str, str, dict]] = []
@@ -203,3 +253,12 @@ def text_payload(channel: str, text: str, subject: str) -> dict[str, Any]:
     if channel == "email":
         return {"subject": subject, "text": text, "html": None}
     return {"body": text}
+
+
+def help_card(title: str, text: str, phone: str, lang: str) -> dict[str, Any]:
+    """The senior's call for help when no check-in is open: their words and a call button."""
+    lines = text.split("\n")[1:]
+    call = _button(t("escalation.call_button", lang), {"type": "uri", "uri": f"tel:{phone}"}, "primary")
+    bubble = _bubble(title, lines, [call], urgent=True)
+    return {"messages": [{"type": "flex", "altText": title[:400], "contents": bubble}],
+            "fallback": {"subject": title, "text": text}}

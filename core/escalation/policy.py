@@ -1,7 +1,8 @@
 """Escalation policies as declared data, validated, with defaults.
 
 A policy is ``{"steps": [{"kind": ..., <params>}, ...]}``. Each step kind declares its
-parameters (type, range, default) in :data:`STEP_PARAMS`; :func:`validate_policy`
+parameters (type, range, default) in its spec in the one step table
+(``core.escalation.steps.SPECS``); :func:`validate_policy`
 checks a home's own policy (``Home.escalation_policy``) against that table and fills
 defaults, so a bad policy is refused when it is saved, not when an alarm fires.
 :func:`snapshot_for` is what an incident copies when it opens (later edits do not
@@ -11,50 +12,37 @@ change an incident in flight); it also fixes how the resident is contacted.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from core.enums import EMERGENCY_KINDS, ContactMethod, IncidentKind
 from core.errors import ValidationError
+from core.escalation.kinds import Param, StepKind
 from core.models import Home
+from core.texts import LANGUAGES
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Param:
-    """One step parameter: its type, allowed range and default."""
+def emergency_kinds() -> list[StepKind]:
+    """The kinds an emergency policy may use, in the order they must keep (from the step table)."""
+    from core.escalation.steps import SPECS
 
-    type: type
-    default: Any
-    low: int | None = None
-    high: int | None = None
+    ranked = [spec for spec in SPECS.values() if spec.emergency_rank is not None]
+    return [spec.kind for spec in sorted(ranked, key=lambda spec: spec.emergency_rank or 0)]
 
 
-STEP_PARAMS: dict[str, dict[str, Param]] = {
-    "contact_resident": {
-        "attempts": Param(int, 3, 1, 10),
-        "interval_minutes": Param(int, 10, 1, 120),
-        "confirm_within_minutes": Param(int, 30, 5, 240),
-    },
-    "alert_family": {"wait_minutes": Param(int, 15, 1, 240)},
-    "alert_landlord_group": {"wait_minutes": Param(int, 30, 1, 480)},
-    "alert_dispatch": {
-        "email": Param(str, None),
-        "webhook_url": Param(str, None),
-        "wait_minutes": Param(int, 60, 1, 1440),
-    },
-    "notify_watchers": {},
-}
+def params_of(kind: str) -> dict[str, Param]:
+    from core.escalation.steps import SPECS
 
-EMERGENCY_STEP_KINDS = ("contact_resident", "alert_family", "alert_landlord_group", "alert_dispatch")
+    return dict(SPECS[StepKind(kind)].params)
+
 
 DEFAULT_EMERGENCY_POLICY: dict[str, Any] = {
     "steps": [
         {"kind": "contact_resident", "attempts": 3, "interval_minutes": 10, "confirm_within_minutes": 30},
         {"kind": "alert_family", "wait_minutes": 15},
         {"kind": "alert_landlord_group", "wait_minutes": 30},
-        {"kind": "alert_dispatch", "email": None, "webhook_url": None, "wait_minutes": 60},
+        {"kind": "alert_dispatch", "email": None, "webhook_url": None, "language": "ja", "wait_minutes": 60},
     ]
 }
 
@@ -72,6 +60,8 @@ def _check_param(kind: str, name: str, spec: Param, value: Any) -> Any:
         raise ValidationError(
             "escalation.policy_out_of_range", f"{kind}.{name} must be {spec.low}..{spec.high}", step=kind
         )
+    if name == "language" and value not in LANGUAGES:
+        raise ValidationError("escalation.policy_bad_value", f"language must be one of {LANGUAGES}", step=kind)
     if name == "webhook_url" and not value.startswith(("https://", "http://")):
         raise ValidationError("escalation.policy_bad_value", "webhook_url must be an http(s) URL", step=kind)
     return value
@@ -86,15 +76,16 @@ def validate_policy(data: Any) -> dict[str, Any]:
         raise ValidationError("escalation.policy_unknown_field", f"unknown fields {sorted(unknown_top)}")
     steps: list[dict[str, Any]] = []
     seen: list[str] = []
+    order = [str(k) for k in emergency_kinds()]
     for raw in data["steps"]:
         kind = raw.get("kind") if isinstance(raw, dict) else None
-        if kind not in EMERGENCY_STEP_KINDS:
+        if kind not in order:
             raise ValidationError("escalation.policy_unknown_step", f"unknown step kind {kind!r}")
         if kind in seen:
             raise ValidationError("escalation.policy_duplicate_step", f"step {kind} appears twice", step=kind)
-        if seen and EMERGENCY_STEP_KINDS.index(kind) < EMERGENCY_STEP_KINDS.index(seen[-1]):
+        if seen and order.index(kind) < order.index(seen[-1]):
             raise ValidationError("escalation.policy_order", "steps must keep resident → family → landlord → dispatch")
-        params = STEP_PARAMS[kind]
+        params = params_of(kind)
         extra = set(raw) - set(params) - {"kind"}
         if extra:
             raise ValidationError("escalation.policy_unknown_field", f"{kind}: unknown {sorted(extra)}", step=kind)
@@ -103,7 +94,7 @@ def validate_policy(data: Any) -> dict[str, Any]:
             step[name] = _check_param(kind, name, spec, raw.get(name))
         seen.append(kind)
         steps.append(step)
-    if "alert_family" not in seen:
+    if StepKind.ALERT_FAMILY not in seen:
         raise ValidationError("escalation.policy_needs_family", "a policy must alert the family")
     return {"steps": steps}
 
@@ -133,6 +124,6 @@ def snapshot_for(home: Home, kind: IncidentKind) -> dict[str, Any]:
     policy = policy or validate_policy(DEFAULT_EMERGENCY_POLICY)
     steps = [dict(s) for s in policy["steps"]]
     for step in steps:
-        if step["kind"] == "contact_resident":
+        if step["kind"] == StepKind.CONTACT_RESIDENT:
             step["method"] = _resident_method(home)
     return {"steps": steps, "language": (home.resident.language if home.resident else "ja")}

@@ -1,4 +1,4 @@
-"""The step kinds, as a dispatch table ``{step_kind: function}``.
+"""The step kinds, as one table ``SPECS = {StepKind: StepSpec}`` (function, parameters, order).
 
 Each function is given the locked incident and its current step, writes what the step
 causes (attempt rows, outbox messages) in the caller's transaction, and returns a small
@@ -22,6 +22,7 @@ from core import audit, outbox
 from core.enums import AttemptState, Channel, CloseReason, IncidentKind, WatcherRole
 from core.escalation import checkin, messages
 from core.escalation.attempts import advance, attempts_of_step, new_attempt, routes
+from core.escalation.kinds import ALL_CHANNELS, Param, StepKind, StepSpec, check_complete
 from core.models import CheckinToken, EscalationAttempt, Home, HomeWatcher, Incident, Watcher
 from core.settings import Settings
 from core.texts import normalize_language, t
@@ -126,47 +127,59 @@ def _family_links(ctx: StepContext) -> list[HomeWatcher]:
 
 
 def alert_family(ctx: StepContext) -> StepResult:
-    """Alert the family one by one in their order, waiting between them for an acknowledgement."""
+    """Alert the family one by one in their order, waiting between them for an acknowledgement;
+    after the senior's call for help, everyone not yet alerted at once."""
     links = _family_links(ctx)
     alerted_ids = list(dict.fromkeys(a.watcher_id for a in ctx.attempts()))
     remaining = [link for link in links if link.watcher_id not in alerted_ids]
     if not remaining:
         return Advance()
-    link = remaining[0]
+    urgent = bool(ctx.incident.evidence.get("urgent"))
+    told = [w.display_name or "" for w in (ctx.session.get(Watcher, i) for i in alerted_ids) if w]
+    batch = remaining if urgent else remaining[:1]
+    if urgent:
+        told += [link.watcher.display_name or "" for link in batch]
+    for link in batch:
+        _alert_one(ctx, link, [n for n in told if n != link.watcher.display_name])
+    return Wait(ctx.now + timedelta(minutes=ctx.step["wait_minutes"]))
+
+
+def _alert_one(ctx: StepContext, link: HomeWatcher, told: list[str]) -> None:
+    """One family member's alert on each of their routes (LINE card with an email fallback, email, SMS)."""
     watcher = link.watcher
     lang = normalize_language(watcher.language)
     name = messages.resident_name(ctx.home, lang, link.relation_label)
-    told = [w.display_name or "" for w in (ctx.session.get(Watcher, i) for i in alerted_ids) if w]
-    for channel, target in routes(watcher, link, ctx.now) or []:
+    ways = routes(watcher, link, ctx.now) or []
+    for channel, target in ways:
         if channel is Channel.LINE:
-            payload = messages.family_alert_line(ctx.incident, ctx.home, lang, name, told, ctx.settings)
+            payload = messages.family_alert_line(ctx.incident, ctx.home, lang, name, told, ctx.settings, watcher.id)
             email = messages.family_alert_email(ctx.incident, ctx.home, lang, name, told, watcher.id, ctx.settings)
             payload["fallback"] = {"subject": email["subject"], "text": email["text"]}
         elif channel is Channel.EMAIL:
             payload = messages.family_alert_email(ctx.incident, ctx.home, lang, name, told, watcher.id, ctx.settings)
         else:
-            payload = {"body": "\n".join([t("escalation.alert_title", lang, name=name),
-                                          *messages.evidence_words(ctx.incident, ctx.home, lang)])}
+            payload = {"body": messages.family_alert_sms(ctx.incident, ctx.home, lang, name)}
         ctx.send(channel, target, lambda _a, p=payload: p, watcher_id=watcher.id)
-    if not routes(watcher, link, ctx.now):
-        new_attempt(ctx.session, ctx.incident.id, ctx.index, "alert_family", 1, Channel.LINE, "-", ctx.now,
+    if not ways:
+        new_attempt(ctx.session, ctx.incident.id, ctx.index, StepKind.ALERT_FAMILY, 1, Channel.LINE, "-", ctx.now,
                     watcher.id).state = AttemptState.FAILED
         audit.record(ctx.session, "escalation", "watcher_unreachable", home_id=ctx.home.id,
                      incident_id=ctx.incident.id, watcher_id=watcher.id)
-    return Wait(ctx.now + timedelta(minutes=ctx.step["wait_minutes"]))
 
 
 def alert_landlord_group(ctx: StepContext) -> StepResult:
     building = ctx.home.building
     if ctx.attempts() or building is None or not building.line_group_id:
         return Advance()
+    lang = normalize_language(building.language)
     ctx.send(Channel.LINE, building.line_group_id,
-             lambda _a: messages.landlord_alert_line(ctx.incident, ctx.home, "ja", ctx.settings))
+             lambda _a: messages.landlord_alert_line(ctx.incident, ctx.home, lang, ctx.settings))
     return Wait(ctx.now + timedelta(minutes=ctx.step["wait_minutes"]))
 
 
 def alert_dispatch(ctx: StepContext) -> StepResult:
-    targets = messages.dispatch_payloads(ctx.incident, ctx.home, "ja", ctx.step)
+    targets = messages.dispatch_payloads(ctx.incident, ctx.home, normalize_language(ctx.step.get("language")),
+                                         ctx.step)
     if ctx.attempts() or not targets:
         return Advance()
     for channel, recipient, payload in targets:
@@ -200,13 +213,25 @@ def notify_watchers(ctx: StepContext) -> StepResult:
     return Finish(CloseReason.NOTICE)
 
 
-STEPS: dict[str, Callable[[StepContext], StepResult]] = {
-    "contact_resident": contact_resident,
-    "alert_family": alert_family,
-    "alert_landlord_group": alert_landlord_group,
-    "alert_dispatch": alert_dispatch,
-    "notify_watchers": notify_watchers,
-}
+SPECS: dict[StepKind, StepSpec] = {spec.kind: spec for spec in (
+    StepSpec(StepKind.CONTACT_RESIDENT, contact_resident, {
+        "attempts": Param(int, 3, 1, 10),
+        "interval_minutes": Param(int, 10, 1, 120),
+        "confirm_within_minutes": Param(int, 30, 5, 240),
+    }, emergency_rank=0, ending_channels=frozenset({Channel.LINE})),
+    StepSpec(StepKind.ALERT_FAMILY, alert_family, {"wait_minutes": Param(int, 15, 1, 240)},
+             emergency_rank=1, alerts=True, ending_channels=ALL_CHANNELS),
+    StepSpec(StepKind.ALERT_LANDLORD_GROUP, alert_landlord_group, {"wait_minutes": Param(int, 30, 1, 480)},
+             emergency_rank=2, alerts=True, ending_channels=ALL_CHANNELS),
+    StepSpec(StepKind.ALERT_DISPATCH, alert_dispatch, {
+        "email": Param(str, None),
+        "webhook_url": Param(str, None),
+        "language": Param(str, "ja"),
+        "wait_minutes": Param(int, 60, 1, 1440),
+    }, emergency_rank=3, alerts=True, ending_channels=ALL_CHANNELS),
+    StepSpec(StepKind.NOTIFY_WATCHERS, notify_watchers),
+)}
+check_complete(SPECS)
 
 
 def result_code(result: StepResult) -> str:

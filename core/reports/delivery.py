@@ -2,7 +2,7 @@
 
 A report is enqueued once per (home, period, watcher, channel) under a deterministic
 idempotency key, so a scheduler that restarts or runs twice sends it once. Each
-watcher's link says whether they want daily/monthly reports and by which channels.
+watcher's link says whether they want daily/weekly/monthly reports and by which channels.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Recipient:
 
 
 def recipients(session: Session, home: Home, flag: str) -> list[Recipient]:
-    """Every (watcher, channel) that wants this kind of report (``flag``: notify_daily/notify_monthly)."""
+    """Every (watcher, channel) that wants this kind of report (``flag``: notify_daily/weekly/monthly)."""
     rows = session.execute(
         select(HomeWatcher, Watcher)
         .join(Watcher, Watcher.id == HomeWatcher.watcher_id)
@@ -184,17 +184,38 @@ def send_once_to_wanting(
     key_of: Callable[[Recipient], str],
     facts_of: Callable[[], Facts],
     content_of: Callable[[Facts, Recipient], ReportContent],
+    skip: Callable[[Recipient], bool] | None = None,
+) -> int:
+    """Enqueue a one-bubble report to every watcher and channel that wants ``flag`` and has not had it."""
+    return send_payload_once_to_wanting(
+        session, home, flag, key_of, facts_of,
+        lambda facts, r: payload_for(r.channel, content_of(facts, r), r.lang), skip,
+    )
+
+
+def send_payload_once_to_wanting(
+    session: Session,
+    home: Home,
+    flag: str,
+    key_of: Callable[[Recipient], str],
+    facts_of: Callable[[], Facts],
+    payload_of: Callable[[Facts, Recipient], dict[str, Any]],
+    skip: Callable[[Recipient], bool] | None = None,
 ) -> int:
     """Enqueue a report to every watcher and channel that wants ``flag`` and has not had it.
 
     The idempotency key decides "has had it", so a job run twice sends once; the facts are
-    computed only when someone still needs the report. Returns how many were new.
+    computed only when someone still needs the report. ``skip`` leaves out recipients who
+    get this report another way (the monthly inside the weekly digest). Returns how many were new.
     """
-    wanted = recipients(session, home, flag)
+    wanted = [r for r in recipients(session, home, flag) if skip is None or not skip(r)]
     keys = [key_of(r) for r in wanted]
     done = existing_keys(session, keys)
     todo = [(r, k) for r, k in zip(wanted, keys, strict=True) if k not in done]
     if not todo:
         return 0
     facts = facts_of()
-    return sum(send(session, home, r, content_of(facts, r), k) for r, k in todo)
+    for r, k in todo:
+        outbox.enqueue(session, channel=r.channel, recipient=r.address, payload=payload_of(facts, r), key=k,
+                       home_id=home.id)
+    return len(todo)

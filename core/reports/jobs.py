@@ -3,14 +3,17 @@
 ``send_due_daily_reports`` runs every few minutes: a home is due once its local report
 time has passed today. If yesterday's readings are not all in yet, it waits up to
 ``LATE_DATA_WAIT`` for them, then sends what there is and says what is missing.
-``send_monthly_reports`` does the same for last month, on the first days of a month.
+``send_due_weekly_digests`` sends the weekly digest (the default report) on Mondays the same
+way, and ``send_monthly_reports`` last month's report on the first days of a month (LINE
+watchers who take the digest get it inside the month's first digest instead).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,13 +21,14 @@ from sqlalchemy.orm import Session
 from core.db import session_scope
 from core.enums import HomeStatus
 from core.models import Home, MeterReading, Resident
-from core.reports import daily, monthly
+from core.reports import daily, monthly, weekly
 from core.reports.usage import SLOTS, home_tz, local_midnight
 
 log = logging.getLogger(__name__)
 
 LATE_DATA_WAIT = timedelta(hours=3)
 MONTHLY_CATCH_UP_DAYS = 3  # a scheduler down on the 1st still sends by the 3rd
+WEEKLY_CATCH_UP_DAYS = 2  # a scheduler down on Monday still sends the digest by Wednesday
 REPORTED_STATUSES = (HomeStatus.ACTIVE, HomeStatus.PAUSED)
 
 
@@ -68,18 +72,40 @@ def _each_home(job: str, now: datetime, one: Callable[[Session, Home, datetime],
     return sent
 
 
-def _daily_for(session: Session, home: Home, now: datetime) -> int:
+def _report_day(session: Session, home: Home, now: datetime) -> date | None:
+    """The home's local date once its report time has passed and yesterday's readings are in
+    (or waited for long enough); None before that."""
     tz = home_tz(home)
     local = now.astimezone(tz)
     due_at = datetime.combine(local.date(), home.daily_report_time, tzinfo=tz)
     if local < due_at:
-        return 0
-    day = local.date() - timedelta(days=1)
+        return None
     if local < due_at + LATE_DATA_WAIT:
-        start = local_midnight(day, tz)
+        start = local_midnight(local.date() - timedelta(days=1), tz)
         if _readings_in(session, home, start, local_midnight(local.date(), tz)) < SLOTS:
-            return 0  # readings are about an hour late; give them time before saying they are missing
-    return daily.send_daily(session, home, day)
+            return None  # readings are about an hour late; give them time before saying they are missing
+    return local.date()
+
+
+def _daily_for(session: Session, home: Home, now: datetime) -> int:
+    today = _report_day(session, home, now)
+    return 0 if today is None else daily.send_daily(session, home, today - timedelta(days=1))
+
+
+def _days_since_digest_day(local_day: date) -> int:
+    return (local_day.weekday() - weekly.DIGEST_WEEKDAY) % 7
+
+
+def _weekly_for(session: Session, home: Home, now: datetime) -> int:
+    local_day = now.astimezone(home_tz(home)).date()
+    since_digest_day = _days_since_digest_day(local_day)
+    if since_digest_day > WEEKLY_CATCH_UP_DAYS:
+        return 0
+    today = _report_day(session, home, now) if since_digest_day == 0 else local_day
+    if today is None:
+        return 0
+    digest_day = local_day - timedelta(days=since_digest_day)
+    return weekly.send_weekly(session, home, digest_day - timedelta(days=7), digest_day)
 
 
 def _monthly_for(session: Session, home: Home, now: datetime) -> int:
@@ -96,6 +122,16 @@ def _monthly_for(session: Session, home: Home, now: datetime) -> int:
 def send_due_daily_reports(now: datetime) -> int:
     """Enqueue every daily report now due; returns how many outbox rows were added."""
     return _each_home("daily report", now, _daily_for)
+
+
+def send_due_weekly_digests(now: datetime) -> int:
+    """Enqueue every weekly digest now due (the digest day's report time has passed); returns how many."""
+    with session_scope() as s:  # most of the week no home's digest is due: one query says so
+        zones = s.scalars(select(Home.timezone).where(Home.status.in_(REPORTED_STATUSES)).distinct()).all()
+    if all(_days_since_digest_day(now.astimezone(ZoneInfo(z or "Asia/Tokyo")).date()) > WEEKLY_CATCH_UP_DAYS
+           for z in zones):
+        return 0
+    return _each_home("weekly digest", now, _weekly_for)
 
 
 def send_monthly_reports(now: datetime) -> int:

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from core import links
+from core.enums import Channel
 from core.models import Home
 from core.reports import delivery
 from core.reports.usage import PeriodUsage, month_bounds, period_usage
@@ -74,6 +75,11 @@ def key(home_id: int, first: date, watcher_id: int, channel: str) -> str:
     return f"monthly:{home_id}:{first:%Y-%m}:{watcher_id}:{channel}"
 
 
+def in_weekly_digest(recipient: delivery.Recipient) -> bool:
+    """A LINE watcher who takes the weekly digest gets last month's report inside it (no push of its own)."""
+    return recipient.channel is Channel.LINE and recipient.link.notify_weekly
+
+
 def send_monthly(session: Session, home: Home, any_day_of_month: date) -> int:
     """Enqueue the report on that month for every watcher who wants it; returns how many were new."""
     first, _ = month_bounds(any_day_of_month)
@@ -82,4 +88,5 @@ def send_monthly(session: Session, home: Home, any_day_of_month: date) -> int:
         key_of=lambda r: key(home.id, first, r.watcher.id, r.channel.value),
         facts_of=lambda: build(session, home, first),
         content_of=lambda facts, r: content(session, home, facts, r),
+        skip=in_weekly_digest,
     )

@@ -24,7 +24,7 @@ MIN_BAND_DAYS = 3  # fewer days of the same type than this: no usual range yet
 
 
 def home_tz(home: Home) -> ZoneInfo:
-    return ZoneInfo(home.timezone or "Asia/Tokyo")
+    return home.tz
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 01:40:28.668969
+Create Date: 2026-11-30 02:08:38.647244
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('address', sa.String(length=400), nullable=True),
     sa.Column('line_group_id', sa.String(length=64), nullable=True),
+    sa.Column('language', sa.String(length=8), server_default='ja', nullable=False),
     sa.Column('group_linked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_building')),
@@ -56,6 +57,23 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_conversation_state')),
     sa.UniqueConstraint('chat_id', name=op.f('uq_conversation_state_chat_id'))
     )
+    op.create_table('detection_chunk',
+    sa.Column('cycle_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('lo_home_id', sa.Integer(), nullable=False),
+    sa.Column('hi_home_id', sa.Integer(), nullable=False),
+    sa.Column('homes', sa.Integer(), nullable=False),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('done_by', sa.String(length=128), nullable=True),
+    sa.Column('evaluated', sa.Integer(), nullable=True),
+    sa.Column('opened', sa.Integer(), nullable=True),
+    sa.Column('seconds', sa.Float(), nullable=True),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('cycle_at', 'lo_home_id', name=op.f('pk_detection_chunk'))
+    )
+    with op.batch_alter_table('detection_chunk', schema=None) as batch_op:
+        batch_op.create_index('ix_detection_chunk_todo', ['cycle_at', 'lo_home_id'], unique=False, sqlite_where=sa.text('done_at IS NULL'), postgresql_where=sa.text('done_at IS NULL'))
+
     op.create_table('job_state',
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('last_started_at', sa.DateTime(timezone=True), nullable=True),
@@ -104,7 +122,7 @@ def upgrade() -> None:
     sa.Column('source_key', sa.String(length=64), nullable=False),
     sa.Column('event_type', sa.String(length=32), nullable=False),
     sa.Column('body', sa.JSON(), nullable=False),
-    sa.Column('state', sa.Enum('received', 'processed', 'failed', name='webhookstate', native_enum=False, length=32), nullable=False),
+    sa.Column('state', sa.Enum('received', 'processed', 'failed', 'skipped', name='webhookstate', native_enum=False, length=32), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
@@ -149,7 +167,7 @@ def upgrade() -> None:
     sa.Column('home_id', sa.Integer(), nullable=False),
     sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('days_used', sa.Integer(), nullable=False),
-    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('packed', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['home_id'], ['home.id'], name=op.f('fk_home_baseline_home_id_home'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('home_id', name=op.f('pk_home_baseline'))
     )
@@ -163,6 +181,7 @@ def upgrade() -> None:
     sa.Column('relation_label', sa.String(length=50), nullable=True),
     sa.Column('channels', sa.JSON(), nullable=False),
     sa.Column('notify_daily', sa.Boolean(), nullable=False),
+    sa.Column('notify_weekly', sa.Boolean(), nullable=False),
     sa.Column('notify_monthly', sa.Boolean(), nullable=False),
     sa.Column('notify_usage', sa.Boolean(), nullable=False),
     sa.Column('notify_over_usage', sa.Boolean(), nullable=False),
@@ -323,6 +342,7 @@ def upgrade() -> None:
     sa.Column('attempt_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('in_doubt_since', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['attempt_id'], ['escalation_attempt.id'], name=op.f('fk_outbox_message_attempt_id_escalation_attempt'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['home_id'], ['home.id'], name=op.f('fk_outbox_message_home_id_home'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_outbox_message_incident_id_incident'), ondelete='SET NULL'),
@@ -387,6 +407,10 @@ def downgrade() -> None:
     op.drop_table('meter_source_cursor')
     op.drop_table('meter_reading')
     op.drop_table('job_state')
+    with op.batch_alter_table('detection_chunk', schema=None) as batch_op:
+        batch_op.drop_index('ix_detection_chunk_todo', sqlite_where=sa.text('done_at IS NULL'), postgresql_where=sa.text('done_at IS NULL'))
+
+    op.drop_table('detection_chunk')
     op.drop_table('conversation_state')
     op.drop_table('building')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:

@@ -276,7 +276,7 @@ class _NoBar:
 
 def seed_demo_home(settings: Any) -> None:
     """``mimamori serve`` in dev on a database with no homes: seed the demo home so /dev/chat
-    shows its daily report and graph; the link printed opens /dev/chat as its family."""
+    shows its weekly digest and graph; the link printed opens /dev/chat as its family."""
     from sqlalchemy.exc import DBAPIError
 
     from core import clock

@@ -65,7 +65,8 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="print one JSON object instead of text")
     @click.option("--stuck-minutes", type=click.IntRange(min=1), default=None,
                   help="a pending message older than this is stuck (default OUTBOX_STUCK_MINUTES)")
-    @click.option("--check", is_flag=True, help="exit 1 if messages are stuck or failed, or homes have gaps")
+    @click.option("--check", is_flag=True,
+                  help="exit 1 if messages are stuck or failed, homes have gaps, or LINE pushes near the quota")
     def status(as_json: bool, stuck_minutes: int | None, check: bool) -> None:
         """What needs the operator: homes by state, data gaps, stuck and failed messages, incidents."""
         from core.db import get_engine, init_db, session_scope
@@ -78,7 +79,7 @@ def register(cli: click.Group) -> None:
         try:
             with session_scope() as session:
                 snap = snapshot(session, clock.now(), gap_after_minutes=settings.data_gap_after_minutes,
-                                stuck_minutes=stuck)
+                                stuck_minutes=stuck, settings=settings)
             leader = current_leader(get_engine())
         except OperationalError as exc:
             raise ConfigError("DATABASE_URL", f"cannot reach the database ({exc.orig})") from None
@@ -89,7 +90,7 @@ def register(cli: click.Group) -> None:
             click.echo(json.dumps(data, default=str, ensure_ascii=False))
         else:
             click.echo(_as_text(snap, leader, settings, stuck))
-        if check and (snap.outbox_stuck or snap.outbox_failed or snap.homes_with_gap):
+        if check and (snap.outbox_stuck or snap.outbox_failed or snap.homes_with_gap or snap.line.get("quota_warning")):
             raise click.exceptions.Exit(1)
 
 
@@ -136,12 +137,26 @@ def _as_text(snap: Any, leader: dict[str, Any] | None, settings: Settings, stuck
     failed = ", ".join(f"{c} {n}" for c, n in sorted(snap.outbox_failed.items())) or "none"
     out.append(f"Failed deliveries: {failed}")
     out += [_message_line(m) for m in snap.failed_messages]
+    out += ["", *_line_text(snap.line)]
     by_kind = ", ".join(f"{k} {n}" for k, n in sorted(snap.open_incidents_by_kind.items())) or "none"
     out += ["", f"Open incidents: {by_kind}"]
     for i in snap.oldest_open_incidents:
         out.append(f"  #{i['incident_id']:<6} home {i['home_id']:<6} {i['kind']:<14} {i['state']:<12}"
                    f" step {i['step_index']}  open {i['age_minutes']} min")
     return "\n".join(out)
+
+
+def _line_text(line: dict[str, Any]) -> list[str]:
+    per_home = line["pushes_per_home_month"]
+    warning = {"used": "  WARNING: over the warning share of the quota already",
+               "projected": "  WARNING: at this pace the month passes the warning share of the quota"}
+    out = [f"LINE pushes {line['month']} ({line['plan']} plan, {line['quota']:,} included):"
+           f" {line['pushes']:,} sent, {line['projected_pushes']:,} projected;"
+           f" {per_home if per_home is not None else '—'} per home-month over {line['homes']} home(s);"
+           f" projected bill ¥{line['projected_bill_yen']:,}"]
+    if line["quota_warning"]:
+        out.append(warning[line["quota_warning"]])
+    return out
 
 
 def _message_line(m: dict[str, Any]) -> str:

@@ -20,17 +20,18 @@ from core.settings import get_settings
 def register(cli: click.Group) -> None:
     @cli.group()
     def reports() -> None:
-        """Daily and monthly reports."""
+        """Daily, weekly and monthly reports."""
 
     @reports.command("send-due")
     def send_due() -> None:
-        """Enqueue every daily/monthly report that is due now (what the scheduler does)."""
-        from core.reports.jobs import send_due_daily_reports, send_monthly_reports
+        """Enqueue every daily/weekly/monthly report that is due now (what the scheduler does)."""
+        from core.reports.jobs import send_due_daily_reports, send_due_weekly_digests, send_monthly_reports
 
         init_db(get_settings())
         now = clock.now()
-        daily, monthly = send_due_daily_reports(now), send_monthly_reports(now)
-        click.echo(f"enqueued {daily} daily and {monthly} monthly report messages")
+        daily, weekly = send_due_daily_reports(now), send_due_weekly_digests(now)
+        monthly = send_monthly_reports(now)
+        click.echo(f"enqueued {daily} daily, {weekly} weekly and {monthly} monthly report messages")
 
     @reports.command("daily")
     @click.argument("meter_id")

@@ -78,6 +78,8 @@ class Chat:
             ev["source"]["groupId"] = self.group_id
         if "replyToken" in ev:
             ev["replyToken"] = self.line.state.issue_reply_token(self.chat_id)
+        if "markAsReadToken" in ev.get("message", {}):
+            ev["message"]["markAsReadToken"] = self.line.state.issue_read_token(self.chat_id)
         for key, value in fields.items():
             if isinstance(value, dict) and isinstance(ev.get(key), dict):
                 ev[key] = {**ev[key], **value}

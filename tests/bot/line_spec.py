@@ -55,7 +55,8 @@ def validator(spec_path: Path, schema_name: str) -> jsonschema.Draft202012Valida
     return jsonschema.Draft202012Validator(root)
 
 
-REQUESTS = {"push": "PushMessageRequest", "reply": "ReplyMessageRequest", "multicast": "MulticastRequest"}
+REQUESTS = {"push": "PushMessageRequest", "reply": "ReplyMessageRequest", "multicast": "MulticastRequest",
+            "loading": "ShowLoadingAnimationRequest", "read": "MarkMessagesAsReadByTokenRequest"}
 
 
 def check_request(spec_path: Path, kind: str, body: dict[str, Any]) -> list[str]:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from core import links
 from core.db import session_scope
 from core.enums import AttemptState, Channel, CloseReason, IncidentKind
+from core.escalation.kinds import StepKind
 from core.incidents import acknowledge, close, open_incident
 from core.models import Building, EscalationAttempt, Home, Incident
 from tests.core.reports.helpers import active_day, put_day
@@ -50,10 +51,10 @@ def _incident(home_id: int, watcher_id: int, acked_by: str) -> int:
         assert inc is not None
         start = datetime(2026, 5, 31, 22, 0, tzinfo=UTC)
         s.add_all([
-            EscalationAttempt(incident_id=inc.id, step_index=0, step_kind="resident_call", attempt_no=1,
+            EscalationAttempt(incident_id=inc.id, step_index=0, step_kind=StepKind.CONTACT_RESIDENT, attempt_no=1,
                               channel=Channel.VOICE, target="+819012345678", state=AttemptState.NO_ANSWER,
                               due_at=start, started_at=start, finished_at=start + timedelta(minutes=1)),
-            EscalationAttempt(incident_id=inc.id, step_index=1, step_kind="family", attempt_no=1,
+            EscalationAttempt(incident_id=inc.id, step_index=1, step_kind=StepKind.ALERT_FAMILY, attempt_no=1,
                               channel=Channel.LINE, target="Uxxxx", watcher_id=watcher_id,
                               state=AttemptState.SUCCEEDED, due_at=start + timedelta(minutes=10),
                               started_at=start + timedelta(minutes=10)),

@@ -41,6 +41,7 @@ def fill_form(chat, **changes) -> Any:
 def register(chat, name: str = "お父さん", contact: str = "電話", consent: str = "会って同意をもらった",
              **details) -> None:
     chat.send("follow__new")
+    chat.tap(t("roles.family"))
     assert "友だち追加ありがとうございます" in chat.new_texts()
     chat.tap("家族です")
     chat.text(name)
@@ -82,6 +83,7 @@ def test_follow_greets_and_registration_records_home_resident_and_consent(chat, 
 
 def test_the_confirmation_shows_the_phone_as_written_in_japan(chat, clock) -> None:
     chat.send("follow__new")
+    chat.tap(t("roles.family"))
     chat.tap("家族です")
     chat.tap("お母さん")
     fill_form(chat, phone="+81 90 1234 5678")
@@ -94,6 +96,7 @@ def test_the_confirmation_shows_the_phone_as_written_in_japan(chat, clock) -> No
 
 def test_bad_form_fields_get_an_error_each_and_change_nothing(chat, clock) -> None:
     chat.send("follow__new")
+    chat.tap(t("roles.family"))
     chat.tap("家族です")
     chat.tap("お母さん")
     resp = fill_form(chat, supply_point="0" * 21, customer_number="どこに書いてありますか？", phone="12345")
@@ -113,6 +116,7 @@ def test_bad_form_fields_get_an_error_each_and_change_nothing(chat, clock) -> No
 
 def test_a_forged_or_stale_form_token_changes_nothing(chat, clock) -> None:
     chat.send("follow__new")
+    chat.tap(t("roles.family"))
     chat.tap("家族です")
     chat.tap("お母さん")
     token = form_token(chat)
@@ -126,6 +130,7 @@ def test_a_forged_or_stale_form_token_changes_nothing(chat, clock) -> None:
 
 def test_sms_to_a_fixed_line_is_refused_at_the_contact_step(chat, clock) -> None:
     chat.send("follow__new")
+    chat.tap(t("roles.family"))
     chat.tap("家族です")
     chat.tap("お父さん")
     fill_form(chat, phone="06-1234-5678")
@@ -145,7 +150,7 @@ def test_consent_not_yet_saves_everything_and_one_tap_later_records_it(chat, clo
     uris = [a["uri"] for a in chat.last_actions() if a.get("type") == "uri"]
     assert uris[0].startswith("https://line.me/R/share?text=")
     sheet = chat.client.get(uris[1].removeprefix("http://127.0.0.1:8000"))
-    assert sheet.status_code == 200 and "お父さん" in sheet.get_data(as_text=True)
+    assert sheet.status_code == 200 and "山田太郎さん" in sheet.get_data(as_text=True)  # the senior, by name
     with session_scope() as s:
         home = s.scalar(select(Home))
         assert home.status == HomeStatus.AWAITING_CONSENT and home.resident.consent_given_at is None
@@ -195,11 +200,13 @@ def test_without_the_bill_the_home_waits_and_the_numbers_come_later(chat, clock)
     with session_scope() as s:
         home = s.scalar(select(Home))
         assert home.status == HomeStatus.AWAITING_HISTORY and home.meter_id == SP
-        assert home.resident.display_name == "父"
+        assert s.scalar(select(HomeWatcher)).relation_label == "父"  # this family member's word for him
+        assert home.resident.display_name == "山田太郎"  # his own name is the holder's, unchanged
 
 
 def test_one_answer_is_changed_from_the_confirmation_without_starting_again(chat, clock) -> None:
     chat.send("follow__new")
+    chat.tap(t("roles.family"))
     chat.tap("家族です")
     chat.tap("お父さん")
     fill_form(chat)
@@ -213,11 +220,12 @@ def test_one_answer_is_changed_from_the_confirmation_without_starting_again(chat
     assert "お呼びする名前：父" in said and "山田太郎" in said  # back at the confirmation, the rest kept
     chat.tap("登録する")
     with session_scope() as s:
-        assert s.scalar(select(Resident)).display_name == "父"
+        assert s.scalar(select(HomeWatcher)).relation_label == "父"
 
 
 def test_a_draft_is_kept_for_days_and_picked_up_again(chat, clock) -> None:
     chat.send("follow__new")
+    chat.tap(t("roles.family"))
     chat.tap("家族です")
     chat.tap("お父さん")
     clock.advance(days=6)
@@ -233,6 +241,7 @@ def test_a_draft_is_kept_for_days_and_picked_up_again(chat, clock) -> None:
 
 def test_cancel_leaves_any_flow_and_old_buttons_are_no_longer_valid(chat, clock) -> None:
     chat.send("follow__new")
+    chat.tap(t("roles.family"))
     old_family = next(a for a in chat.last_actions() if a.get("label") == "家族です")
     chat.text("キャンセル")
     assert "中止しました" in chat.new_texts()
@@ -348,7 +357,7 @@ def test_invite_code_lets_another_child_join_once(chat, chat_factory, clock) -> 
     sister.send("follow__new")
     sister.text("キャンセル")
     sister.text(code)
-    assert "お父さんの見守りに参加しました" in sister.new_texts()
+    assert "山田太郎さんの見守りに参加しました" in sister.new_texts()  # her own name
     brother = chat_factory()
     brother.text(code)
     assert "このコードは使えませんでした" in brother.new_texts()
@@ -386,6 +395,7 @@ def test_a_trip_typed_as_tomorrow_to_next_wednesday(chat, clock) -> None:
 def test_inside_line_the_form_link_goes_through_liff(chat, settings, clock) -> None:
     settings.liff_id = "1234567890-AbCdEfGh"
     chat.send("follow__new")
+    chat.tap(t("roles.family"))
     chat.tap("家族です")
     chat.tap("お父さん")
     uri = next(a["uri"] for a in chat.last_actions() if a.get("type") == "uri")

@@ -8,9 +8,13 @@ from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from bot.dev.line_emulator import STATE
+from core.db import session_scope
+from core.models import OutboxMessage
+from core.texts import t
 
 
 @pytest.fixture
@@ -54,6 +58,7 @@ def test_newcomer_registers_and_acknowledges_a_simulated_alert(served: str, cloc
 
     assert requests.post(f"{api}/simulate-alert", json=me, timeout=10).status_code == 400
     send(kind="follow")
+    tap(t("roles.family"))
     tap("家族です")
     send(kind="message", text="お父さん")
     form = next(b["action"]["uri"] for m in reversed(messages())
@@ -68,10 +73,23 @@ def test_newcomer_registers_and_acknowledges_a_simulated_alert(served: str, cloc
     tap("会って同意をもらった")
     tap("登録する")
     assert "お父さんのお宅を登録しました" in str(messages())
-    result = requests.post(f"{api}/simulate-alert", json=me, timeout=30).json()
-    assert result["told"] == 1
+    before = len(messages())
+    result = requests.post(f"{api}/simulate-alert", json={**me, "background": False}, timeout=30).json()
+    assert result["steps"][:2] == ["contact_resident", "alert_family"]  # the home's real policy
+    assert messages()[before:] == []  # the senior is asked first: nothing for the family yet
+    for _ in range(8):  # the fast clock, one tick at a time
+        if messages()[before:]:
+            break
+        requests.post(f"{api}/simulate-alert/step", json={"incident": result["incident"]}, timeout=30)
+    [card] = messages()[before:]
+    with session_scope() as s:  # byte for byte what the real push carries: it is the real push
+        row = s.scalars(select(OutboxMessage).where(OutboxMessage.recipient == me["userId"],
+                                                    OutboxMessage.attempt_id.is_not(None))).one()
+        assert card == row.payload["messages"][0]
+    uris = [b["action"].get("uri", "") for b in card["contents"]["footer"]["contents"]]
+    assert any("/graphs/" in u for u in uris) and any("/p/incident/" in u for u in uris)
     tap("対応します")
-    assert "対応をお願いします" in messages()[-1]["text"]
+    assert messages()[-1]["text"] == t("bot.alert.acked")
 
 
 def test_dev_pages_do_not_exist_in_production(settings: Any, db: Any) -> None:

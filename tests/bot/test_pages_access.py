@@ -14,6 +14,7 @@ from core.clock import ManualClock
 from core.db import session_scope
 from core.models import Building, Home, HomeWatcher, Watcher
 from core.settings import Settings
+from core.texts import t
 from tests.bot.pages_world import World, build_world
 
 
@@ -147,8 +148,9 @@ def test_the_alert_detail_tells_who_was_contacted_when_in_local_time(world: Worl
         as_text=True)
     # window_start 20:00 UTC = 05:00 JST; the call to the resident at 22:00 UTC = 07:00 JST.
     assert "2026-06-01 05:00" in body and "このころから電気の使用が止まりました" in body
-    assert "2026-06-01 07:00" in body and "ご本人に電話で連絡（1回目）: 応答がありませんでした" in body
-    assert "LINEで連絡（1回目）: 応答がありました" in body
+    called = t("reports.timeline.contact.voice", "ja", who="お父さん", n=1, result=t("reports.result.no_answer"))
+    assert "2026-06-01 07:00" in body and called in body  # in sentences a family reads
+    assert t("reports.result.sent") in body and "step_run" not in body
     assert "が対応を引き受けました" in body and "終了しました: 無事が確認できました" in body
     assert "+819012345678" not in body and "Uxxxx" not in body  # no phone numbers or LINE ids on pages
     assert body.index("05:00") < body.index("07:00")

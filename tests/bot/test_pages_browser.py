@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 from bot.app import create_app
 from core.clock import ManualClock
 from core.settings import Settings
+from core.texts import t
 from tests.bot.pages_world import World, build_world
 
 CHROMIUM = "/usr/bin/chromium"
@@ -101,8 +102,9 @@ def test_a_watcher_opens_the_graph_then_an_alert_and_its_timeline(browser, serve
     assert "異常通知詳細" in browser.title
     assert _image_loaded(browser, "img#graph")
     timeline = browser.find_element(By.ID, "timeline").text
-    assert "ご本人に電話で連絡（1回目）: 応答がありませんでした" in timeline
-    assert "<b>長男</b>が対応を引き受けました" in timeline  # shown as text, not markup
+    assert t("reports.timeline.contact.voice", "ja", who="お父さん", n=1, result=t("reports.result.no_answer")) \
+        in timeline
+    assert "<b>長男</b>さんが対応を引き受けました" in timeline  # shown as text, not markup
     assert "2026-06-01 05:00" in timeline
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from core.db import session_scope
 from core.enums import CloseReason, HomeStatus, IncidentKind, IncidentState
 from core.models import AuditLog, ConversationState, Home, HomeWatcher, Incident, OutboxMessage, Resident, Watcher
+from core.texts import t
 from tests.bot.conftest import actions_of
 from tests.bot.test_conversations import register, register_and_invite
 
@@ -36,13 +37,14 @@ def test_senior_links_their_line_with_the_code_and_answers_ok(chat, chat_factory
     typed_in = unquote(link.split("?", 1)[1])  # LINE opens our chat with this already typed
     senior = chat_factory()
     senior.send("follow__new")
-    senior.text(typed_in)
-    assert "「OK」と返してください" in senior.new_texts()
+    senior.text(typed_in)  # the add-and-join link: no role question to answer first
+    assert t("bot.join.resident_done") in senior.new_texts()
+    assert "家族です" not in [a.get("label") for m in senior.all_messages() for a in actions_of(m)]  # no registration
     with session_scope() as s:
         assert s.scalar(select(Resident)).line_user_id == senior.user_id
     incident_id = _incident()
     senior.text("OK")
-    assert "ありがとうございます" in senior.new_texts()
+    assert t("senior.reply.confirmed", name="山田太郎さん") in senior.new_texts()  # her own name, never お父さん
     with session_scope() as s:
         inc = s.get(Incident, incident_id)
         assert inc.state == IncidentState.CLOSED and inc.close_reason == CloseReason.RESIDENT_OK
@@ -63,18 +65,25 @@ def test_english_profile_gets_english(chat, fake_line, clock) -> None:
     fake_line.state.profiles[chat.user_id] = {"displayName": "Ken", "language": "en"}
     chat.send("follow__new")
     said = chat.new_texts()
-    assert "Thank you for adding mimamori" in said and "How are you related" in said
+    assert "Thank you for adding mimamori" in said and t("roles.ask", "en") in said
+    chat.tap(t("roles.family", "en"))
+    assert "How are you related" in chat.new_texts()
     chat.tap("Family")
     assert "What should we call them" in chat.new_texts()
 
 
 def test_settings_toggles_and_over_usage(chat, clock) -> None:
     register(chat)
+    with session_scope() as s:  # pushes cost money: the weekly digest by default, the daily one on request
+        link = s.scalar(select(HomeWatcher))
+        assert (link.notify_daily, link.notify_weekly, link.notify_monthly) == (False, True, True)
     chat.text("設定")
     chat.tap("毎朝の報告を切り替え")
+    chat.tap("毎週の報告を切り替え")
     chat.tap("30%")
     with session_scope() as s:
-        assert s.scalar(select(HomeWatcher)).notify_daily is False
+        link = s.scalar(select(HomeWatcher))
+        assert (link.notify_daily, link.notify_weekly) == (True, False)
         assert s.scalar(select(Home)).over_usage_percent == 30
 
 
@@ -165,7 +174,8 @@ def test_group_ack_is_for_everyone_and_member_welcome(chat, chat_factory, clock,
     group.postback(f"action=ack&incident={incident_id}")
     assert "みなさんに「確認に行きます」" in group.new_texts()
     chat.postback(f"action=ack&incident={incident_id}")
-    assert "さくら荘のグループが対応しています" in chat.new_texts()
+    told = chat.new_texts()  # an old card's button says how it stands: who took it, when
+    assert "さくら荘のグループ" in told and t("bot.alert.already_closed") not in told
     with session_scope() as s:
         assert s.get(Incident, incident_id).ack_source == "line_group"
 
@@ -258,3 +268,15 @@ def test_leaving_asks_first_then_deletes_the_watchers_personal_data_at_once(chat
         assert (watcher.line_user_id, watcher.display_name, watcher.email) == (None, None, None)
         assert s.scalar(select(HomeWatcher).where(HomeWatcher.watcher_id == watcher.id)) is None
         assert s.scalar(select(ConversationState).where(ConversationState.chat_id == chat.user_id)) is None
+
+
+def test_a_senior_who_adds_the_account_themselves_is_asked_for_the_code(chat, chat_factory, clock) -> None:
+    register(chat, contact="LINE")
+    code = chat.new_texts().split("コード：")[1].split("（")[0]
+    senior = chat_factory()
+    senior.send("follow__new")
+    senior.tap(t("roles.senior"))
+    assert t("senior.follow.ask_code") in senior.new_texts()
+    assert "家族です" not in [a.get("label") for m in senior.all_messages() for a in actions_of(m)]  # no registration
+    senior.text(code)
+    assert t("bot.join.resident_done") in senior.new_texts()

@@ -86,4 +86,4 @@ def test_late_human_answer_after_the_family_was_alerted_still_tells_them(
     assert deliver(*amd) == 204
     dispatcher.dispatch_due()
     assert load(incident_id).close_reason.value == "resident_ok"
-    assert "大丈夫" in repr(fake_line.state.messages_to(watcher.line_user_id)[-1])
+    assert "ご本人からお返事がありました" in repr(fake_line.state.messages_to(watcher.line_user_id)[-1])

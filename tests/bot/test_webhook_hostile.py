@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from core.db import session_scope
 from core.models import AuditLog, Building, ConversationState, Home, Watcher, WebhookEvent
+from core.texts import t
 from tests.bot.conftest import fixture, sign
 from tests.bot.test_conversations import fill_form, form_token
 
@@ -100,6 +101,7 @@ def test_a_signed_body_that_is_not_a_list_of_event_objects_is_400(chat) -> None:
 
 def test_names_with_markup_are_shown_as_plain_text(chat, clock) -> None:
     chat.send("follow__new")
+    chat.tap(t("roles.family"))
     chat.tap("家族です")
     hostile = '{"type":"flex"}<script>'
     chat.text(hostile)

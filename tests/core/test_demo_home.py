@@ -1,5 +1,5 @@
-"""The dev demo home that ``make run`` seeds: watched at once, and its family gets a daily
-report with the graph in LINE (through the real outbox dispatcher and the LINE API fake)."""
+"""The dev demo home that ``make run`` seeds: watched at once, and its family gets last week's
+digest with the week's graph in LINE (through the real outbox dispatcher and the LINE API fake)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from core.escalation.dispatcher import dispatch_due
 from core.models import Home, MeterReading
 
 
-def test_seed_dev_home_is_watched_and_its_daily_report_reaches_line(db: Any, clock: Any, fake_line: Any) -> None:
+def test_seed_dev_home_is_watched_and_its_weekly_digest_reaches_line(db: Any, clock: Any, fake_line: Any) -> None:
     with session_scope() as session:
         cast = demo.seed_dev_home(session, clock.now())
     assert cast is not None
@@ -28,9 +28,9 @@ def test_seed_dev_home_is_watched_and_its_daily_report_reaches_line(db: Any, clo
         assert days >= 56
 
     assert dispatch_due() >= 1
-    sent = fake_line.state.messages_to(demo.DEMO_WATCHER_LINE_ID)
-    images = [m for m in sent if m["type"] == "image"]
-    assert images and "/graphs/" in images[0]["originalContentUrl"]
+    [digest] = fake_line.state.messages_to(demo.DEMO_WATCHER_LINE_ID)
+    week = digest["contents"]["contents"][0]
+    assert digest["contents"]["type"] == "carousel" and "/graphs/" in week["hero"]["url"]
 
 
 def test_seed_dev_home_leaves_a_database_with_homes_alone(db: Any, clock: Any, make_home: Any) -> None:

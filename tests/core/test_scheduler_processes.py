@@ -118,7 +118,7 @@ def test_worker_stops_cleanly_on_sigterm(process_env, processes) -> None:
     worker = Process("worker", env=process_env)
     processes.append(worker)
     started = worker.wait_for("worker.started", 60)
-    assert started["loops"] == ["escalation_tick", "outbox_dispatch"]
+    assert started["loops"] == ["escalation_tick", "outbox_dispatch", "detect_chunks"]
     worker.proc.send_signal(signal.SIGTERM)
     assert worker.proc.wait(30) == 0
     assert "worker.stopped" in worker.names()

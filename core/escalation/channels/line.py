@@ -1,4 +1,5 @@
-"""LINE push through line-bot-sdk v3, with X-Line-Retry-Key derived from the outbox key.
+"""LINE push through line-bot-sdk v3 (the process's one client, core/line_client.py), with
+X-Line-Retry-Key derived from the outbox key.
 
 A 409 on a retry key means LINE already accepted that exact message: success. 429 is a
 rate limit (retry with backoff) unless its message says the monthly quota is used up.
@@ -9,11 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from linebot.v3.messaging import ApiClient, Configuration, MessagingApi, PushMessageRequest
+from linebot.v3.messaging import MessagingApi, PushMessageRequest
 from linebot.v3.messaging.exceptions import ApiException
 
 from core.errors import PermanentFailure, QuotaExhausted, RetryLater
 from core.escalation.channels.base import OutgoingMessage, SendResult
+from core.line_client import shared_client
 from core.settings import Settings
 
 MONTHLY_LIMIT_MESSAGE = "You have reached your monthly limit."
@@ -40,18 +42,17 @@ class LineSender:
         self.settings = settings
 
     def send(self, message: OutgoingMessage) -> SendResult:
-        config = Configuration(host=self.settings.line_api_url, access_token=self.settings.line_access_token)
+        client = shared_client(self.settings.line_api_url, self.settings.line_access_token)
         request = PushMessageRequest.from_dict({"to": message.recipient, "messages": message.payload["messages"]})
-        with ApiClient(config) as client:
-            try:
-                response = MessagingApi(client).push_message_with_http_info(
-                    request, x_line_retry_key=message.retry_uuid,
-                    _request_timeout=self.settings.http_timeout_seconds,
-                )
-            except ApiException as exc:
-                return self._failed(exc)
-            except (OSError, ValueError) as exc:  # connection refused, timeout, TLS
-                raise RetryLater(f"line: {type(exc).__name__}") from exc
+        try:
+            response = MessagingApi(client).push_message_with_http_info(
+                request, x_line_retry_key=message.retry_uuid,
+                _request_timeout=self.settings.http_timeout_seconds,
+            )
+        except ApiException as exc:
+            return self._failed(exc)
+        except (OSError, ValueError) as exc:  # connection refused, timeout, TLS
+            raise RetryLater(f"line: {type(exc).__name__}") from exc
         return SendResult(_header(response.headers, "x-line-request-id"))
 
     def _failed(self, exc: ApiException) -> SendResult:

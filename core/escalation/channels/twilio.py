@@ -1,16 +1,21 @@
 """Twilio SMS and voice calls through the official client.
 
-Twilio has no idempotency key of its own, so a retry first asks Twilio whether the
-message already went out: a call to the same number from our number created since the
-outbox row was written (or an SMS with the very same body) means the earlier try
-succeeded, and its SID is returned instead of calling twice. In dev and tests the client
-is pointed at the local fake (``settings.twilio_api_url``) by rewriting the host in a
-small HTTP client, which is the supported extension point of twilio 9.
+Twilio has no idempotency key of its own. Each call and SMS carries its message's token in
+its callback URLs, and a callback that names it records the SID on the row (core/escalation/
+voice.py) — the exact answer, when it came before the retry. Otherwise a retry of a message
+in doubt asks Twilio, and adopts only what is provably its own: a call (or an SMS with the
+same body) to that number from our number, created between the first unsettled try and this
+one, whose SID no settled message recorded. The dispatcher lets only one message per number
+be in doubt at a time (core/escalation/outbox_claims.py), so such a call can be no one
+else's. Nothing found: the call is placed — a second call is acceptable, a lost one is not.
+
+In dev and tests the client is pointed at the local fake (``settings.twilio_api_url``) by
+rewriting the host in a small HTTP client, which is the supported extension point of twilio 9.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from requests import RequestException
@@ -26,6 +31,7 @@ from core.settings import Settings
 
 TWILIO_API = "https://api.twilio.com"
 CALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
+SKEW = timedelta(seconds=2)  # Twilio's clock against ours (its times are whole seconds)
 
 
 class RedirectingHttpClient(TwilioHttpClient):
@@ -55,7 +61,7 @@ def make_client(settings: Settings) -> Client:
 def _classify(exc: TwilioRestException) -> Exception:
     status = exc.status or 0
     if status == 429 or status >= 500:
-        return RetryLater(f"twilio {status}: {exc.code}")
+        return RetryLater(f"twilio {status}: {exc.code}", uncertain=False)  # Twilio answered: not created
     return PermanentFailure(f"twilio {status}: {exc.code}")
 
 
@@ -83,23 +89,27 @@ class TwilioSender:
             raise RetryLater(f"twilio: {type(exc).__name__}") from exc
 
     def find_earlier(self, message: OutgoingMessage) -> str | None:
-        """The SID of this message if an earlier try reached Twilio (looked up by our own key)."""
-        since = message.created_at - timedelta(seconds=1)
+        """The SID of this message if an earlier, unsettled try reached Twilio; None if not provable."""
+        began = message.in_doubt_since or message.created_at
+        since = began.replace(microsecond=0) - SKEW
+        until = (message.started_at or began) + SKEW
+
+        def ours(sid: object, created: datetime | None) -> bool:
+            return created is not None and since <= created <= until and str(sid) not in message.not_ours
+
         if message.channel is Channel.VOICE:
             calls = self.client.calls.list(
-                to=message.recipient, from_=self.settings.twilio_from, start_time_after=since, limit=20
+                to=message.recipient, from_=self.settings.twilio_from, start_time_after=since, limit=50
             )
-            # Twilio filters by day; keep calls created after this outbox row. One voice attempt
-            # per row, and earlier attempts' calls predate the row, so such a call is ours.
-            ours = [c for c in calls if c.date_created is None or c.date_created >= since]
-            return str(ours[0].sid) if ours else None
-        messages = self.client.messages.list(
-            to=message.recipient, from_=self.settings.twilio_from, date_sent_after=since, limit=50
-        )
-        for sms in messages:
-            if sms.body == message.payload["body"] and (sms.date_created is None or sms.date_created >= since):
-                return str(sms.sid)
-        return None
+            found = [c for c in calls if ours(c.sid, c.date_created)]
+        else:
+            body = message.payload["body"]
+            sms = self.client.messages.list(
+                to=message.recipient, from_=self.settings.twilio_from, date_sent_after=since, limit=50
+            )
+            found = [m for m in sms if m.body == body and ours(m.sid, m.date_created)]
+        # Twilio lists newest first; the earliest is the first try's (later ones were duplicates).
+        return str(min(found, key=lambda r: r.date_created).sid) if found else None
 
     def _call(self, message: OutgoingMessage) -> SendResult:
         p = message.payload

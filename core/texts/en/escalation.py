@@ -14,7 +14,6 @@ TEXTS: dict[str, str] = {
         "Hello {name}, this is mimamori. Are you doing well? If you are fine, please tap \"OK\"."
     ),
     "escalation.line_checkin_ok": "OK",
-    "escalation.line_checkin_thanks": "Thank you for answering. We have let your family know you are fine.",
     "escalation.checkin_page_title": "mimamori safety check",
     "escalation.checkin_page_question": "Are you doing well? If you are fine, please press the button below.",
     "escalation.checkin_button": "I'm fine",
@@ -49,12 +48,6 @@ TEXTS: dict[str, str] = {
     "escalation.landlord_ack_button": "I'll go and check",
     "escalation.dispatch_subject": "[mimamori] Visit request ({unit})",
     "escalation.dispatch_body": "Please visit.\nAddress: {address}\nSituation: {summary}\nReference: {incident}",
-    # telling the others
-    "escalation.ack_notice": "{who} is handling it. Thank you.",
-    "escalation.usage_seen_notice": "Electricity use was seen at {name}'s home; they seem to be fine.",
-    "escalation.resident_ok_notice": "{name} answered that they are fine. No need to worry.",
-    "escalation.closed_safe_notice": "{who} confirmed that {name} is safe.",
-    "escalation.closed_false_alarm_notice": "{who} let us know this alert was nothing to worry about.",
     # notices (not emergencies)
     "escalation.notice.over_usage": "Electricity use at {name}'s home is higher than usual today.",
     "escalation.notice.usage_resumed": "Electricity use has started at {name}'s home: they seem to be up and about.",

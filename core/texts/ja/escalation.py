@@ -16,7 +16,6 @@ TEXTS: dict[str, str] = {
         "{name}、こんにちは。みまもりサービスです。お変わりありませんか？お元気でしたら「OK」を押してください。"
     ),
     "escalation.line_checkin_ok": "OK",
-    "escalation.line_checkin_thanks": "お返事ありがとうございます。ご無事をご家族にお伝えしました。",
     "escalation.checkin_page_title": "みまもりサービス 安否確認",
     "escalation.checkin_page_question": "お変わりありませんか？お元気でしたら、下のボタンを押してください。",
     "escalation.checkin_button": "大丈夫です",
@@ -52,12 +51,6 @@ TEXTS: dict[str, str] = {
     "escalation.landlord_ack_button": "確認に行きます",
     "escalation.dispatch_subject": "【みまもり】駆けつけのご依頼（{unit}）",
     "escalation.dispatch_body": "駆けつけをお願いいたします。\n住所: {address}\n状況: {summary}\n受付番号: {incident}",
-    # telling the others
-    "escalation.ack_notice": "{who}が対応してくださることになりました。ありがとうございます。",
-    "escalation.usage_seen_notice": "{name}のお宅で電気の使用が確認されました。ご無事と思われます。ご安心ください。",
-    "escalation.resident_ok_notice": "{name}ご本人から「大丈夫」とのお返事がありました。ご安心ください。",
-    "escalation.closed_safe_notice": "{who}が、{name}のご無事を確認してくださいました。",
-    "escalation.closed_false_alarm_notice": "{who}から、今回のお知らせは心配のないものだったとご連絡がありました。",
     # notices (not emergencies)
     "escalation.notice.over_usage": "{name}のお宅で、今日の電気の使用量がいつもより多くなっています。",
     "escalation.notice.usage_resumed": "{name}のお宅で電気が使われ始めました。起きて過ごされているようです。",

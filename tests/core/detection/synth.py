@@ -53,3 +53,9 @@ def window_input(series: np.ndarray, base: Baselines, **overrides) -> DetectionI
     )
     fields.update(overrides)
     return DetectionInput(**fields)
+
+
+def register(x: np.ndarray, step: float) -> np.ndarray:
+    """What a register meter of ``step`` kWh reads for the true use ``x`` [H, N]."""
+    total = np.concatenate([np.zeros((x.shape[0], 1)), np.cumsum(x.astype(np.float64), axis=1)], axis=1)
+    return np.round(np.diff(np.floor(total / step + 1e-9) * step, axis=1), 6).astype(np.float32)

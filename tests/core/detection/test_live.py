@@ -8,6 +8,7 @@ import numpy as np
 from sqlalchemy import insert, select
 
 from core.db import session_scope
+from core.detection.baseline_pack import unpack_many
 from core.detection.evidence import describe
 from core.detection.live import refresh_baselines, run_detection
 from core.enums import CloseReason, IncidentKind, PauseReason
@@ -88,14 +89,14 @@ def test_a_home_not_ready_is_not_watched(make_home, clock) -> None:
         assert run_detection(s, NOW) == []
 
 
-def test_baselines_are_stored_daily_as_json_with_watchability(make_home, clock) -> None:
+def test_baselines_are_stored_daily_packed_with_watchability(make_home, clock) -> None:
     home = _home_with_history(make_home, 5, "normal")
     with session_scope() as s:
         assert refresh_baselines(s, NOW) == 1
         assert refresh_baselines(s, NOW + timedelta(hours=1)) == 0  # same local day
     with session_scope() as s:
         stored = s.get(HomeBaseline, home.id)
-        assert stored.days_used >= 42 and len(stored.data["llr"]) == 2
+        assert stored.days_used >= 42 and unpack_many([stored.packed]).llr.shape == (1, 2, 48, 10)
         assert s.get(Home, home.id).watchability > 0.5
 
 

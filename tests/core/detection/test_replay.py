@@ -119,3 +119,18 @@ def test_a_readings_file_without_its_header_is_refused(tmp_path, capsys) -> None
     bad.write_text("A,2026-01-01T00:00:00+09:00,0.1\n")
     assert _replay(str(bad), "--out", str(tmp_path / "o.csv")) != 0
     assert "meter_id,interval_start,kwh" in capsys.readouterr().err
+
+
+def test_several_budgets_in_one_pass_raise_what_each_would_alone(readings) -> None:
+    from core.detection.engine import Sensitivity
+    from core.detection.replay import daily_baselines, load_readings, replay_arrays, replay_each
+
+    data = load_readings(readings)
+    base = daily_baselines(data)
+    budgets = [Sensitivity(false_alarm_budget=b) for b in (0.05, 3.0)]
+    together = replay_each(data, budgets, baselines=base)
+    alone = [replay_arrays(data, sensitivity=s, baselines=base) for s in budgets]
+    assert together == alone
+    emergencies = [[a for a in alerts if a.kind.value in ("no_wake", "inactivity", "flat_usage")] for alerts in alone]
+    assert len(emergencies[0]) <= len(emergencies[1])
+    assert emergencies[1]  # the quiet day is caught

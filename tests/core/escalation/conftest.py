@@ -36,7 +36,7 @@ def open_emergency(home: Home, kind: IncidentKind = IncidentKind.NO_WAKE, **evid
     with session_scope() as s:
         h = s.get(Home, home.id)
         assert h is not None
-        evidence = evidence or {"last_activity_at": (clock.now() - timedelta(hours=10)).isoformat()}
+        evidence = evidence or {"quiet_since": (clock.now() - timedelta(hours=10)).isoformat(), "usual_wake": "7:00"}
         incident = open_incident(s, h, kind, window_start=clock.now() - timedelta(hours=2), evidence=evidence)
         assert incident is not None
         return incident.id

@@ -95,8 +95,14 @@ def test_the_dispatch_partner_gets_the_address_by_webhook_and_email(
         assert _Partner.received == []
         clock.advance(minutes=5)
         run()
+        with session_scope() as s:  # the family finds her safe: the partner hears it ended, once
+            assert close(s, s.get(Incident, incident_id), CloseReason.SAFE, "line:1", who="長男")
+        run()
+        run()
     finally:
         server.shutdown()
+    assert [b.get("event") for _k, b in _Partner.received] == [None, "close_safe"]
+    assert "長男さん" in smtp_inbox.messages[-1].get_body(("plain",)).get_content()
     key, body = _Partner.received[0]
     assert body["home"]["address"] == "東京都港区1-2-3" and body["incident"]["id"] == incident_id and key
     assert "東京都港区1-2-3" in smtp_inbox.messages[0].get_body(("plain",)).get_content()

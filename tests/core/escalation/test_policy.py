@@ -31,6 +31,8 @@ def test_defaults_are_filled_in() -> None:
     ({"steps": [{"kind": "contact_resident"}]}, "escalation.policy_needs_family"),
     ({"steps": [{"kind": "alert_family"}, {"kind": "alert_dispatch", "webhook_url": "ftp://x"}]},
      "escalation.policy_bad_value"),
+    ({"steps": [{"kind": "alert_family"}, {"kind": "alert_dispatch", "language": "fr"}]},
+     "escalation.policy_bad_value"),
 ])
 def test_bad_policies_are_refused_with_a_code(policy: dict, code: str) -> None:
     with pytest.raises(ValidationError) as err:
@@ -67,3 +69,19 @@ def test_every_policy_error_code_has_a_text() -> None:
 
     codes = set(__import__("re").findall(r'"(escalation\.policy_\w+)"', inspect.getsource(policy)))
     assert codes and codes <= set(catalog("ja")) and codes <= set(catalog("en"))
+
+
+def test_the_step_table_covers_every_kind_once_and_refuses_a_gap() -> None:
+    from dataclasses import replace
+
+    from core.escalation.kinds import StepKind, check_complete
+    from core.escalation.policy import emergency_kinds
+    from core.escalation.steps import SPECS
+
+    check_complete(SPECS)
+    assert set(SPECS) == set(StepKind)
+    assert [str(k) for k in emergency_kinds()] == [s["kind"] for s in DEFAULT_EMERGENCY_POLICY["steps"]]
+    with pytest.raises(RuntimeError, match="without a spec"):
+        check_complete({k: v for k, v in SPECS.items() if k is not StepKind.ALERT_DISPATCH})
+    with pytest.raises(RuntimeError, match="share a rank"):
+        check_complete({**SPECS, StepKind.NOTIFY_WATCHERS: replace(SPECS[StepKind.NOTIFY_WATCHERS], emergency_rank=0)})

@@ -45,7 +45,7 @@ def test_unknown_meter_and_bad_date_end_in_one_clear_line(make_home, database_ur
 
 def test_reports_daily_enqueues_once_from_the_command_line(make_home, make_watcher, database_url: str) -> None:
     home = make_home(meter_id="MAC000003")
-    make_watcher(home)
+    make_watcher(home, notify_daily=True)
     put_day(home.id, date(2026, 6, 2), active_day())
     first = mimamori(database_url, "reports", "daily", "MAC000003", "--day", "2026-06-02")
     again = mimamori(database_url, "reports", "daily", "MAC000003", "--day", "2026-06-02")

@@ -34,7 +34,7 @@ def flex_texts(payload: dict[str, Any]) -> str:
 
 def test_the_daily_report_goes_out_once_after_the_home_report_time(make_home, make_watcher, clock: ManualClock):
     home = make_home()
-    make_watcher(home, relation_label="お父さん")
+    make_watcher(home, relation_label="お父さん", notify_daily=True)
     history(home.id, DAY - timedelta(days=1))
     put_day(home.id, DAY - timedelta(days=1), active_day())
     put_day(home.id, DAY, active_day(1.1))
@@ -65,7 +65,7 @@ def test_the_daily_report_goes_out_once_after_the_home_report_time(make_home, ma
 
 def test_the_report_waits_for_late_readings_then_says_what_is_missing(make_home, make_watcher, clock: ManualClock):
     home = make_home()
-    make_watcher(home)
+    make_watcher(home, notify_daily=True)
     history(home.id, DAY - timedelta(days=1))
     put_day(home.id, DAY - timedelta(days=1), active_day())
     gappy = active_day()
@@ -82,7 +82,7 @@ def test_the_report_waits_for_late_readings_then_says_what_is_missing(make_home,
 
 def test_a_day_without_any_readings_says_so_rather_than_zero(make_home, make_watcher, clock: ManualClock):
     home = make_home()
-    make_watcher(home)
+    make_watcher(home, notify_daily=True)
     history(home.id, DAY - timedelta(days=1))
     assert send_due_daily_reports(AFTER + timedelta(hours=3)) == 1
     text = flex_texts(outbox()[0].payload)
@@ -94,7 +94,7 @@ def test_the_reading_of_the_day_follows_what_happened(make_home, make_watcher, c
     usual = make_home()
     late = make_home()
     for home, last_day in ((usual, active_day()), (late, late_night_day())):
-        make_watcher(home)
+        make_watcher(home, notify_daily=True)
         history(home.id, DAY - timedelta(days=1))
         put_day(home.id, DAY - timedelta(days=1), active_day())
         put_day(home.id, DAY, last_day)
@@ -108,11 +108,11 @@ def test_the_reading_of_the_day_follows_what_happened(make_home, make_watcher, c
 
 def test_each_watcher_gets_the_channels_they_chose_in_their_language(make_home, make_watcher, clock: ManualClock):
     home = make_home()
-    line_only = make_watcher(home)
-    both = make_watcher(home, email="kenji@example.com", language="en", channels=["line", "email"])
-    make_watcher(home, email="yumi@example.com", channels=["email"])
+    line_only = make_watcher(home, notify_daily=True)
+    both = make_watcher(home, email="kenji@example.com", language="en", channels=["line", "email"], notify_daily=True)
+    make_watcher(home, email="yumi@example.com", channels=["email"], notify_daily=True)
     make_watcher(home, notify_daily=False)
-    gone = make_watcher(home)
+    gone = make_watcher(home, notify_daily=True)
     with session_scope() as s:
         s.get(Watcher, gone.id).deleted_at = datetime(2026, 5, 1, tzinfo=UTC)
     history(home.id, DAY - timedelta(days=1))
@@ -136,7 +136,7 @@ def test_each_watcher_gets_the_channels_they_chose_in_their_language(make_home, 
 
 def test_email_html_escapes_the_names_it_shows(make_home, make_watcher, clock: ManualClock):
     home = make_home(resident_name="<script>alert(1)</script>")
-    make_watcher(home, email="a@example.com", channels=["email"])
+    make_watcher(home, email="a@example.com", channels=["email"], notify_daily=True)
     put_day(home.id, DAY - timedelta(days=1), active_day())
     put_day(home.id, DAY, active_day())
     assert send_due_daily_reports(AFTER) == 1
@@ -146,7 +146,7 @@ def test_email_html_escapes_the_names_it_shows(make_home, make_watcher, clock: M
 
 def test_no_report_for_a_home_whose_resident_withdrew_consent(make_home, make_watcher, clock: ManualClock):
     home = make_home(consent=False)
-    make_watcher(home)
+    make_watcher(home, notify_daily=True)
     put_day(home.id, DAY - timedelta(days=1), active_day())
     put_day(home.id, DAY, active_day())
     assert send_due_daily_reports(AFTER) == 0

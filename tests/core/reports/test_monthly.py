@@ -34,7 +34,7 @@ def texts() -> list[str]:
 
 def test_last_month_is_compared_per_day_with_the_month_before(make_home, make_watcher, clock: ManualClock):
     home = make_home()
-    mother_watcher = make_watcher(home, relation_label="母")
+    mother_watcher = make_watcher(home, relation_label="母", notify_weekly=False)
     put_days(home.id, date(2026, 4, 1), 30, flat(8.0))  # April: 240 kWh over 30 days
     put_days(home.id, date(2026, 5, 1), 31, flat(10.0))  # May: 310 kWh over 31 days
 
@@ -55,7 +55,7 @@ def test_last_month_is_compared_per_day_with_the_month_before(make_home, make_wa
 
 def test_missing_days_are_said_and_not_counted_as_zero(make_home, make_watcher, clock: ManualClock):
     home = make_home()
-    make_watcher(home)
+    make_watcher(home, notify_weekly=False)
     put_days(home.id, date(2026, 4, 1), 30, flat(8.0))
     put_days(home.id, date(2026, 5, 1), 28, flat(10.0))  # 29-31 May never arrived
     assert send_monthly_reports(ON_THE_1ST) == 1
@@ -66,7 +66,7 @@ def test_missing_days_are_said_and_not_counted_as_zero(make_home, make_watcher, 
 
 def test_too_little_data_is_not_compared(make_home, make_watcher, clock: ManualClock):
     home = make_home()
-    make_watcher(home)
+    make_watcher(home, notify_weekly=False)
     put_day(home.id, date(2026, 4, 30), flat(8.0))
     put_days(home.id, date(2026, 5, 1), 31, flat(10.0))
     assert send_monthly_reports(ON_THE_1ST) == 1
@@ -75,9 +75,9 @@ def test_too_little_data_is_not_compared(make_home, make_watcher, clock: ManualC
 
 def test_monthly_is_not_sent_mid_month_or_to_those_who_opted_out(make_home, make_watcher, clock: ManualClock):
     home = make_home()
-    make_watcher(home, notify_monthly=False)
+    make_watcher(home, notify_monthly=False, notify_weekly=False)
     put_days(home.id, date(2026, 5, 1), 31, flat(10.0))
     assert send_monthly_reports(ON_THE_1ST) == 0
     other = make_home()
-    make_watcher(other)
+    make_watcher(other, notify_weekly=False)
     assert send_monthly_reports(datetime(2026, 6, 15, 0, 0, tzinfo=UTC)) == 0

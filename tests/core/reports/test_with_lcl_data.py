@@ -38,7 +38,7 @@ def test_a_real_home_gets_a_graph_with_its_usual_range_and_a_sound_report(
     lcl_readings: Path, make_home, make_watcher, clock
 ) -> None:
     home = make_home(meter_id=METER)
-    make_watcher(home)
+    make_watcher(home, notify_daily=True)
     rows = load(lcl_readings, METER, DAY - timedelta(weeks=8), DAY)
     assert len(rows) > 50 * 48
     with session_scope() as s:

@@ -1,0 +1,163 @@
+"""A retried call adopts only a call provably its own; the next call to a number waits until
+the previous one is settled; a crashed worker's claims are free at once, a live one's never.
+
+Through the real path: the engine writes the rows, the dispatcher sends them with the twilio
+client to the local fake Twilio, callbacks come back signed to the web app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.pool import NullPool
+
+from bot.dev.twilio_emulator import deliver
+from core import claims
+from core.db import make_engine, session_scope
+from core.enums import Channel, OutboxState
+from core.escalation import dispatcher, engine, faults, outbox_claims
+from core.escalation.channels.base import retry_uuid
+from core.models import OutboxMessage
+from tests.core.escalation.conftest import open_emergency
+
+
+def _voice_rows() -> list[OutboxMessage]:
+    with session_scope() as s:
+        rows = list(s.scalars(select(OutboxMessage).where(OutboxMessage.channel == Channel.VOICE)
+                              .order_by(OutboxMessage.id)))
+        s.expunge_all()
+        return rows
+
+
+def _attempt_of(call) -> int:
+    return int(parse_qs(urlparse(call.status_callback).query)["attempt"][0])
+
+
+def _calls_per_row(fake_twilio) -> dict[int, int]:
+    """How many calls Twilio placed for each voice row (the row named by its callback URL)."""
+    by_attempt = {r.attempt_id: r.id for r in _voice_rows()}
+    counts = dict.fromkeys(by_attempt.values(), 0)
+    for call in fake_twilio.calls:
+        counts[by_attempt[_attempt_of(call)]] += 1
+    return counts
+
+
+def _crash_at(point: str) -> None:
+    faults.arm(point)
+    with contextlib.suppress(faults.SimulatedCrash):
+        dispatcher.dispatch_due()
+    faults.disarm()
+
+
+def test_a_crashed_first_call_is_placed_not_mistaken_for_the_second(make_home, make_watcher, clock, fake_twilio):
+    """The issue's loss: call 1's worker dies before sending; call 2 falls due. Call 2 waits for
+    call 1 to settle, call 1's retry finds nothing of its own and calls: one call each."""
+    home = make_home()
+    make_watcher(home)
+    open_emergency(home)
+    engine.tick()
+    _crash_at("dispatch.before_send")  # call 1 now in doubt, nothing placed
+    clock.advance(minutes=10)
+    engine.tick()  # call 2's row
+    assert len(_voice_rows()) == 2
+    dispatcher.dispatch_due()
+    assert _calls_per_row(fake_twilio) == {r.id: 1 for r in _voice_rows()}
+    assert {r.state for r in _voice_rows()} == {OutboxState.SENT}
+    assert len({r.provider_id for r in _voice_rows()}) == 2
+
+
+def test_the_next_call_to_a_number_waits_while_the_previous_is_in_doubt(make_home, make_watcher, clock,
+                                                                      fake_twilio):
+    home = make_home()
+    make_watcher(home)
+    open_emergency(home)
+    engine.tick()
+    _crash_at("dispatch.after_send")  # call 1 placed, never recorded
+    clock.advance(minutes=10)
+    engine.tick()
+    first, second = _voice_rows()
+    with session_scope() as s:
+        jobs = outbox_claims.claim(s, 10, claims.holder())
+    try:
+        assert [j.row_id for j in jobs] == [first.id]  # the second is not even offered
+        assert jobs[0].message.maybe_sent_before
+    finally:
+        claims.holder().release(k for j in jobs for k in j.keys)  # as if that worker died
+    clock.advance(dispatcher.LEASE)  # (SQLite also leases a claimed row)
+    dispatcher.dispatch_due()
+    assert _calls_per_row(fake_twilio) == {first.id: 1, second.id: 1}  # call 1 adopted, call 2 placed
+
+
+def test_a_lookup_never_adopts_a_call_another_row_recorded(make_home, make_watcher, clock, fake_twilio):
+    """Twilio's times are whole seconds, so a retry's window reaches a little before its first
+    try: a call in that margin whose SID a settled row recorded is never taken for its own."""
+    home = make_home()
+    make_watcher(home)
+    open_emergency(home)
+    engine.tick()
+    dispatcher.dispatch_due()  # call 1 placed and recorded
+    clock.advance(minutes=10)
+    engine.tick()
+    first, second = _voice_rows()
+    with session_scope() as s:  # call 2's first try "began" in call 1's second, then died unsent
+        row = s.get(OutboxMessage, second.id)
+        row.attempts, row.in_doubt_since = 1, fake_twilio.calls[0].created_at + timedelta(seconds=0.4)
+    dispatcher.dispatch_due()
+    assert _calls_per_row(fake_twilio) == {first.id: 1, second.id: 1}
+    assert _voice_rows()[1].provider_id == fake_twilio.calls[1].sid
+
+
+def test_a_callback_with_its_token_binds_the_call_and_a_wrong_token_is_ignored(make_home, make_watcher, clock,
+                                                                               fake_twilio, web):
+    home = make_home()
+    make_watcher(home)
+    open_emergency(home)
+    engine.tick()
+    _crash_at("dispatch.after_send")
+    (row,) = _voice_rows()
+    call = fake_twilio.calls[0]
+    assert parse_qs(urlparse(call.status_callback).query)["o"] == [retry_uuid(row.idempotency_key)]
+    url, form, _headers = fake_twilio.callbacks(call.sid, "no_answer")[0]
+    forged = url.replace("o=", "o=0")
+    from twilio.request_validator import RequestValidator
+
+    signed = {"X-Twilio-Signature": RequestValidator(fake_twilio.auth_token).compute_signature(forged, form)}
+    assert deliver(forged, form, signed) == 204
+    assert _voice_rows()[0].provider_id is None  # another message's token: not this row's call
+    assert deliver(*fake_twilio.callbacks(call.sid, "no_answer")[0]) == 204
+    assert _voice_rows()[0].provider_id == call.sid
+    fake_twilio.fail_next(500, 500, 500)  # a lookup would fail: the bound SID needs none
+    clock.advance(dispatcher.LEASE)
+    dispatcher.dispatch_due()
+    (row,) = _voice_rows()
+    assert row.state is OutboxState.SENT and row.provider_id == call.sid and len(fake_twilio.calls) == 1
+
+
+def _other_worker(database_url: str) -> claims.ClaimHolder:
+    return claims.ClaimHolder(make_engine(database_url, poolclass=NullPool))
+
+
+def test_a_killed_workers_rows_are_taken_at_once_and_a_live_ones_never(database_url, make_home, make_watcher,
+                                                                      clock, fake_twilio, fake_line):
+    from core.db import is_postgres
+
+    if not is_postgres(claims.holder().engine):
+        pytest.skip("claims that end with the session are PostgreSQL's (SQLite runs one process)")
+    home = make_home()
+    make_watcher(home)
+    open_emergency(home)
+    engine.tick()
+    other = _other_worker(database_url)
+    with session_scope() as s:
+        jobs = outbox_claims.claim(s, 10, other)
+    assert len(jobs) == 1
+    clock.advance(hours=1)  # however slow the other worker is, its claim holds
+    assert dispatcher.dispatch_due() == 0 and not fake_twilio.calls
+    other.close()  # the other worker dies: its session ends
+    other.engine.dispose()
+    assert dispatcher.dispatch_due() == 1  # at once, no lease to wait out
+    assert len(fake_twilio.calls) == 1
