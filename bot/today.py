@@ -17,6 +17,7 @@ from bot.context import Ctx
 from bot.messages import build
 from core import homes, links, pauses
 from core.models import Home, MeterReading
+from core.reports.delivery import who
 from core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def today(ctx: Ctx) -> None:
     for home in linked[:MAX_HOMES]:
         from bot.flows.pause import when
 
-        name = home.resident.display_name if home.resident else "—"
+        name = who(ctx.session, home, homes.link_of(ctx.session, watcher, home.id), ctx.lang)  # お父さん / 〇〇さん
         kwh = _today_kwh(ctx, home)
         lines = [_state_line(ctx, home)]
         lines.append(ctx.t("bot.status.kwh", kwh=f"{kwh:.1f}") if kwh is not None else ctx.t("bot.status.no_data"))

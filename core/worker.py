@@ -1,4 +1,5 @@
-"""``mimamori worker``: the escalation tick and the outbox dispatcher, as loops.
+"""``mimamori worker``: the escalation tick, the outbox dispatcher and the meter cycle's
+detection chunks (core/detection/chunks.py: same row-lock claim), as loops.
 
 Run any number of workers, on any machines: each loop claims its rows with ``FOR UPDATE
 SKIP LOCKED`` (inside core.escalation), so two workers never take the same incident step or
@@ -19,7 +20,7 @@ import threading
 
 from core import claims
 from core.db import init_db
-from core.jobs import WORKER_JOBS, JobSpec, run_job
+from core.jobs import WORKER_JOBS, JobSpec, resolve, run_job
 from core.leader import identity
 from core.logging import log_event
 from core.settings import Settings
@@ -50,11 +51,22 @@ class Worker:
 
     def start(self) -> None:
         init_db(self.settings)
+        self.warm_up()
         log_event(log, "worker.started", process=identity(), loops=[s.name for s in self.specs])
         for spec in self.specs:
             thread = threading.Thread(target=self.loop, args=(spec,), name=f"worker-{spec.name}", daemon=True)
             thread.start()
             self.threads.append(thread)
+
+    def warm_up(self) -> None:
+        """Import every job and build the channels (line-bot-sdk and twilio take seconds to
+        import on a busy machine) before saying "started": a started worker can send at once."""
+        for spec in self.specs:
+            resolve(spec.func)
+        if any(spec.name == "outbox_dispatch" for spec in self.specs):
+            from core.escalation.dispatcher import channels_for
+
+            channels_for(self.settings)
 
     def stop(self) -> None:
         self.stop_event.set()

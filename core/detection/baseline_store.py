@@ -11,9 +11,12 @@ overhead. Row 0 is an empty, not-ready baseline for homes that have none yet.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import datetime
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy import func, select
@@ -24,19 +27,35 @@ from core.detection.baseline import Baselines, empty_baselines
 from core.detection.baseline_pack import unpack_many
 from core.models import HomeBaseline
 
+T = TypeVar("T")
 PARSE_BATCH = 5000  # stored rows held at once while reading (about 42 MB: bounded transient memory)
+
+
+def _locked(method: Callable[..., T]) -> Callable[..., T]:
+    """One thread at a time: a clock running the cycle, the nightly refresh and a worker
+    loop in one process share the store, and growing it swaps the arrays."""
+
+    @wraps(method)
+    def call(self: BaselineStore, *args: Any, **kwargs: Any) -> T:
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return call
 
 
 class BaselineStore:
     def __init__(self) -> None:
+        self.lock = threading.RLock()
         self.clear()
 
+    @_locked
     def clear(self) -> None:
         self.rows: dict[int, tuple[datetime, int]] = {}  # home id -> (computed_at, row)
         self.arrays = empty_baselines(1)
         self.used = 1
         self.warmed = False  # warm() has read every stored row once in this process
 
+    @_locked
     def reserve(self, n: int) -> None:
         """Room for ``n`` rows, grown once (a quarter extra), not row by row."""
         if n <= len(self.arrays.days_used):
@@ -47,6 +66,7 @@ class BaselineStore:
             getattr(grown, f.name)[: self.used] = getattr(self.arrays, f.name)[: self.used]
         self.arrays = grown
 
+    @_locked
     def get(self, session: Session, ids: list[int]) -> Baselines:
         """Baselines for ``ids`` in order, parsing only those new or recomputed since last time."""
         stamps = dict(session.execute(
@@ -63,6 +83,7 @@ class BaselineStore:
         index = np.array([self.rows[hid][1] if hid in stamps else 0 for hid in ids], dtype=np.int64)
         return self.arrays.take(index)
 
+    @_locked
     def warm(self, session: Session, lo: int = 0, hi: int = 2**31 - 1) -> int:
         """Read every stored baseline of homes ``lo..hi`` now (a detecting process calls this
         when it starts). Returns how many rows were read."""
@@ -112,6 +133,7 @@ class BaselineStore:
         for f in fields(Baselines):
             getattr(self.arrays, f.name)[targets] = getattr(parsed, f.name)
 
+    @_locked
     def put(self, home_id: int, computed_at: datetime, base: Baselines, i: int) -> None:
         """Keep row ``i`` of freshly learned ``base`` as ``home_id``'s (stored at ``computed_at``)."""
         if home_id in self.rows:

@@ -79,7 +79,7 @@ def stop_pending(session: Session, incident: Incident) -> int:
 def event_of(incident: Incident) -> str | None:
     """How the incident stands for the people in it: a close reason's ending, "ack", or None (still open)."""
     if incident.closed_at is not None:
-        return ENDINGS.get(incident.close_reason) if incident.close_reason else None
+        return ENDINGS.get(incident.close_reason, "other") if incident.close_reason else "other"
     return "ack" if incident.acknowledged_at is not None else None
 
 
@@ -100,6 +100,9 @@ def ending_text(incident: Incident, home: Home, lang: str, *, name: str, residen
         reply = t("endings.reply_words", lang, words=evidence.resident_reply)
     else:
         reply = ""
+    if event == "other":  # ended another way (contract ended, consent withdrawn): say which, for anyone
+        reason = t(f"reports.close.{incident.close_reason}", lang) if incident.close_reason else ""
+        return t("endings.other", lang, time=when, reason=reason)
     key = f"endings.{'resident.' if resident else ''}{event}"
     return t(key, lang, name=name, who=who, time=when, reply=reply)
 

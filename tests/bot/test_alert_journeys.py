@@ -228,3 +228,16 @@ def test_a_call_for_help_after_everyone_was_alerted_reaches_each_of_them_as_urge
         [urgent] = texts(world[chat])
         assert urgent.startswith(f"【至急】{name}") and "「たすけて」" in urgent
     assert load(incident_id).closed_at is None
+
+
+def test_an_old_button_after_watching_stopped_says_how_it_ended_never_a_bare_over(world, clock) -> None:
+    from core import consent
+
+    incident_id = _checkin(world)
+    _until_family_alerted(clock)
+    texts(world["son"])
+    with session_scope() as s:
+        consent.withdraw(s, s.get(Home, world["home"].id), "admin:test")
+    world["son"].tap("対応します")
+    answer = texts(world["son"])[-1]
+    assert says("endings.other", answer) and load(incident_id).closed_at is not None

@@ -8,6 +8,7 @@ TEXTS: dict[str, str] = {
     "endings.resident_ok": "At {time}, {name} answered{reply}. They are fine. This alert is now over.",
     "endings.safe": "At {time}, {who} confirmed that {name} is safe. This alert is now over.",
     "endings.false_alarm": "At {time}, {who} let us know this alert was nothing to worry about. It is now over.",
+    "endings.other": "This alert ended at {time} ({reason}).",
     "endings.reply_words": " (\"{words}\")",
     "endings.reply_sticker": " (with a sticker)",
     "endings.resident.ack": "{name}, at {time} {who} said they will check on you. Please don't worry.",

@@ -16,4 +16,5 @@ TEXTS: dict[str, str] = {
     "reports.result.not_needed": "not sent: someone else took it",
     "reports.result.failed": "could not be delivered",
     "reports.who.partner": "the visiting partner",
+    "reports.close.contract_ended": "the contract ended",
 }

@@ -11,6 +11,7 @@ TEXTS: dict[str, str] = {
     "endings.false_alarm": (
         "{time}、{who}から、今回は心配のないお知らせだったとご連絡がありました。お知らせはこれで終わりです。"
     ),
+    "endings.other": "このお知らせは{time}に終わりました（{reason}）。",
     "endings.reply_words": "（「{words}」）",
     "endings.reply_sticker": "（スタンプでのお返事）",
     # to the senior, who was asked "are you OK?"

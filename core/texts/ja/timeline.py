@@ -16,4 +16,5 @@ TEXTS: dict[str, str] = {
     "reports.result.not_needed": "ほかの方が対応したため、お送りしていません",
     "reports.result.failed": "届きませんでした",
     "reports.who.partner": "駆けつけの提携先",
+    "reports.close.contract_ended": "ご契約が終了しました",
 }
