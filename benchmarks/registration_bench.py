@@ -181,6 +181,7 @@ def register(url: str, driver, count: Count, shots: Path | None) -> None:  # typ
     p.wait(lambda: driver.execute_script("return document.readyState") == "complete")
     p.shot("start")
     p.tap(driver.find_element(By.ID, "follow"))
+    p.tap(p.button("見守る家族です"))  # who is adding the account (the senior would be asked for a code)
     p.tap(p.button("家族です"))
     p.tap(p.button("お父さん"))
     p.shot("form-card")

@@ -51,6 +51,7 @@ def test_a_family_member_registers_on_a_phone_with_the_form(browser: Any, served
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 390  # no sideways scrolling
     _wait(browser, lambda: browser.execute_script("return document.getElementById('menu').dataset.role") == "guest")
     browser.find_element(By.ID, "follow").click()
+    _tap(browser, t("roles.family", "ja"))
     _tap(browser, "家族です")
     _tap(browser, "お父さん")
     _tap(browser, "入力フォームを開く")
