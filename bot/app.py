@@ -32,10 +32,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_dev_tools(app, settings)
     register_graphs(app)
     register_pages(app)
+    register_liff(app, settings)
     register_twilio(app)
     register_checkin(app)
     register_metrics(app)
     return app
+
+
+def register_liff(app: Flask, settings: Settings) -> None:
+    from bot.liff.routes import register_liff as register
+
+    register(app, settings)
 
 
 def register_health(app: Flask) -> None:

@@ -11,10 +11,11 @@ from datetime import timedelta
 
 from bot.context import Ctx
 from bot.flows.common import home_for
+from bot.invite_share import invite_messages
 from bot.messages import build
 from bot.today import today
-from core import audit, consent, homes, invites, names, schedules
-from core.enums import HomeStatus
+from core import audit, consent, homes, invites, links, names, phones, schedules
+from core.enums import ContactMethod, HomeStatus
 from core.errors import AccessDenied, ValidationError
 from core.models import Home
 
@@ -140,7 +141,7 @@ def invite(ctx: Ctx, fields: dict[str, str]) -> None:
     home, link = _linked_home(ctx, fields)
     code = invites.create(ctx.session, purpose=invites.PURPOSE_WATCHER, home_id=home.id, role=link.role,
                           created_by=ctx.watcher.id, ttl=timedelta(hours=72))
-    ctx.say("bot.invite.created", code=code, hours=72)
+    ctx.send(*invite_messages(ctx, code, "watcher", name=_called(ctx, home), hours=72))
 
 
 def withdraw_consent(ctx: Ctx, fields: dict[str, str]) -> None:
@@ -167,6 +168,76 @@ def withdraw_start(ctx: Ctx) -> None:
     withdraw_consent(ctx, {"h": str(home.id)})
 
 
+def _called(ctx: Ctx, home: Home) -> str:
+    """How this chat's watcher names the senior (their own お父さん, else the name with さん)."""
+    link = homes.link_of(ctx.session, ctx.watcher, home.id) if ctx.watcher else None
+    return names.as_seen_by(home, link, ctx.lang)
+
+
+def record_consent(ctx: Ctx, fields: dict[str, str]) -> None:
+    """The senior agreed after registration (「まだです」 then): one tap records it and watching
+    moves on; a second tap changes nothing."""
+    home, _ = _linked_home(ctx, fields)
+    if consent.is_given(home):
+        ctx.say("bot.consent.already")
+        return
+    consent.record(ctx.session, home, ctx.watcher, fields.get("m"))
+    ctx.say("bot.consent.recorded", name=_called(ctx, home), state=ctx.t(f"bot.status.home.{home.status.value}"))
+
+
+def details(ctx: Ctx) -> None:
+    """登録内容: the home's details as registered, and the form to change any of them
+    (the meter numbers too, when they were left for later)."""
+    from bot.flows.register import form_card
+
+    home = home_for(ctx)
+    if home is None:
+        ctx.say("bot.no_home_yet")
+        return
+    resident = home.resident
+    later = ctx.t("bot.register.summary.later")
+    lines = [
+        ctx.t(f"bot.status.home.{home.status.value}"),
+        ctx.t("bot.register.summary.name", value=_called(ctx, home)),
+        ctx.t("bot.register.summary.holder", value=home.contract_holder or ""),
+        ctx.t("bot.register.summary.address", value=home.address or ""),
+        ctx.t("bot.register.summary.phone", value=phones.display(resident.phone if resident else None)),
+        ctx.t("bot.register.summary.supply_point_later", value=home.supply_point_number or later),
+        ctx.t("bot.register.summary.customer_number", value=home.customer_number or later),
+    ]
+    if resident is not None:
+        lines.append(ctx.t("bot.register.summary.contact",
+                           value=ctx.t(f"bot.register.contact.{resident.preferred_contact.value}")))
+    ctx.send(build.card(ctx.t("bot.details.title"), lines))
+    contact = [build.postback(ctx.t("bot.details.contact", value=ctx.t(f"bot.register.contact.{m.value}")),
+                              build.data(action="contact", h=home.id, v=m.value)) for m in ContactMethod]
+    ctx.send(build.with_quick(form_card(ctx, links.home_form_url(h=home.id, w=ctx.watcher.id), "bot.details.change"),
+                              contact))
+    if resident is not None and not consent.is_given(home):
+        from bot.flows.register import consent_card
+
+        ctx.send(consent_card(ctx, home))
+
+
+def set_contact(ctx: Ctx, fields: dict[str, str]) -> None:
+    """Change how the senior is asked first, alone (SMS only to a mobile)."""
+    home, _ = _linked_home(ctx, fields)
+    resident = home.resident
+    if resident is None or fields.get("v") not in set(ContactMethod):
+        raise ValidationError("choice.use_buttons")
+    method = ContactMethod(fields["v"])
+    if method == ContactMethod.SMS:
+        phones.for_sms(resident.phone)
+    resident.preferred_contact = method
+    audit.record(ctx.session, f"watcher:{ctx.watcher.id}", "setting_changed", home_id=home.id, key="contact",
+                 value=method.value)
+    ctx.say("bot.settings.saved")
+    if method == ContactMethod.LINE and not resident.line_user_id:
+        code = invites.create(ctx.session, purpose=invites.PURPOSE_RESIDENT, home_id=home.id,
+                              created_by=ctx.watcher.id, ttl=timedelta(days=7))
+        ctx.send(*invite_messages(ctx, code, "resident", name=_called(ctx, home), days=7))
+
+
 def leave(ctx: Ctx, fields: dict[str, str]) -> None:
     """退会: after a confirmation, the watcher's personal data is deleted at once (core.retention)."""
     watcher = ctx.watcher
@@ -182,6 +253,9 @@ def leave(ctx: Ctx, fields: dict[str, str]) -> None:
 
     ctx.say("bot.leave.done")
     delete_watcher(ctx.session, watcher.id, f"watcher:{watcher.id}")
+    from bot.richmenu import link_for
+
+    link_for(ctx)  # back to the "not registered" menu
 
 
 def leave_start(ctx: Ctx) -> None:
@@ -193,11 +267,13 @@ COMMANDS: dict[str, Callable[[Ctx], None]] = {
     "ヘルプ": help_, "help": help_, "使い方": help_,
     "設定": settings, "settings": settings,
     "同意の取り消し": withdraw_start,
+    "登録内容": details, "検針票": details, "入力しました": details, "details": details,
     "退会": leave_start, "leave": leave_start,
 }
 
 ACTIONS: dict[str, Callable[[Ctx, dict[str, str]], None]] = {
     "today": lambda ctx, _fields: today(ctx),  # a rich menu or card button as a postback: same free reply
     "set": set_value, "watchers": watchers, "remove": remove, "first": first, "invite": invite,
-    "withdraw": withdraw_consent, "leave": leave,
+    "withdraw": withdraw_consent, "leave": leave, "consent": record_consent,
+    "contact": set_contact,
 }

@@ -125,6 +125,37 @@ class LineClient:
             log.info("profile lookup failed: %s", type(exc).__name__)
             return None, None
 
+    # ---- rich menus (per role, found by alias) ----------------------------------------
+    def set_alias(self, alias_id: str, menu_id: str) -> None:
+        """Point ``alias_id`` at ``menu_id`` (created the first time, moved after)."""
+        from linebot.v3.messaging import CreateRichMenuAliasRequest, UpdateRichMenuAliasRequest
+        from linebot.v3.messaging.exceptions import ApiException
+
+        api = self.messaging()
+        try:
+            api.create_rich_menu_alias(CreateRichMenuAliasRequest(rich_menu_alias_id=alias_id, rich_menu_id=menu_id),
+                                       _request_timeout=self.timeout)
+        except ApiException as exc:
+            if exc.status != 400:
+                raise
+            api.update_rich_menu_alias(alias_id, UpdateRichMenuAliasRequest(rich_menu_id=menu_id),
+                                       _request_timeout=self.timeout)
+
+    def link_menu(self, user_id: str, alias_id: str | None) -> bool:
+        """Give one user the menu behind ``alias_id`` (None: back to the default). Never raises:
+        a menu is a convenience, and a chat must not fail for it."""
+        api = self.messaging()
+        try:
+            if alias_id is None:
+                api.unlink_rich_menu_id_from_user(user_id, _request_timeout=self.timeout)
+                return True
+            menu_id = api.get_rich_menu_alias(alias_id, _request_timeout=self.timeout).rich_menu_id
+            api.link_rich_menu_id_to_user(user_id, menu_id, _request_timeout=self.timeout)
+            return True
+        except Exception as exc:
+            log.info("rich menu link skipped: %s", type(exc).__name__)
+            return False
+
     def blob(self) -> MessagingApiBlob:
         from linebot.v3.messaging import MessagingApiBlob
 

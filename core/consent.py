@@ -52,7 +52,8 @@ def withdraw(session: Session, home: Home, actor: str, *, by_watcher_id: int | N
         return
     now = clock.now()
     resident.consent_withdrawn_at = now
-    home.status = HomeStatus.AWAITING_CONSENT
+    if home.status != HomeStatus.AWAITING_METER:
+        home.status = HomeStatus.AWAITING_CONSENT
     for incident in open_incidents_of(session, home.id):
         close(session, incident, CloseReason.CONSENT_WITHDRAWN, actor)
     links = session.query(HomeWatcher).filter(HomeWatcher.home_id == home.id).all()

@@ -8,9 +8,14 @@ from enum import StrEnum
 class HomeStatus(StrEnum):
     AWAITING_HISTORY = "awaiting_history"  # fewer than 56 good days of readings
     AWAITING_CONSENT = "awaiting_consent"  # enough data, the resident has not agreed yet
+    AWAITING_METER = "awaiting_meter"  # registered without the 検針票: meter numbers still missing
     ACTIVE = "active"
     PAUSED = "paused"
     ENDED = "ended"
+
+
+# Homes with no meter to read: neither pulled, learned from, nor flagged for data gaps.
+UNMETERED = (HomeStatus.ENDED, HomeStatus.AWAITING_METER)
 
 
 class ContactMethod(StrEnum):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit, consent, validate
+from core import audit, consent, home_details, phones, validate
 from core.enums import ContactMethod, HomeStatus, WatcherRole
 from core.errors import AccessDenied, NotFound, ValidationError
 from core.meters.supply_point import parse_supply_point
@@ -21,18 +21,22 @@ from core.models import Home, HomeWatcher, Resident, Watcher
 
 @dataclass(frozen=True)
 class Application:
-    """The seed's application form: the five contract items, plus who and how to reach."""
+    """The seed's application form: the five contract items, plus who and how to reach.
+
+    The meter numbers (supply point, customer number) may be missing — the bill was not at
+    hand — and so may consent (「まだです」): the home is saved and waits for them.
+    """
 
     relation: WatcherRole
     resident_name: str  # what the registering family member calls them (お父さん): their own chat only
     contract_holder: str
     address: str
-    supply_point: str
-    customer_number: str
+    supply_point: str | None
+    customer_number: str | None
     plan: str
     phone: str
     contact: ContactMethod
-    consent_method: str
+    consent_method: str | None
     own_name: str | None = None  # the senior's own name, as they are addressed (さん); else the holder's
 
     @property
@@ -42,38 +46,47 @@ class Application:
 
 def validated(app: Application) -> Application:
     """The application with every field checked and normalised (raises ValidationError)."""
+    details = home_details.clean({
+        "holder": app.contract_holder, "address": app.address, "phone": app.phone, "plan": app.plan,
+        "supply_point": app.supply_point, "customer_number": app.customer_number,
+    })
+    contact = ContactMethod(app.contact)
+    if contact == ContactMethod.SMS:
+        phones.for_sms(details["phone"])
     return Application(
         relation=WatcherRole(app.relation),
         resident_name=validate.name(app.resident_name),
-        contract_holder=validate.clean_text(app.contract_holder, max_len=100, code="holder"),
-        address=validate.clean_text(app.address, max_len=200, code="address"),
-        supply_point=parse_supply_point(app.supply_point).number,
-        customer_number=validate.clean_text(app.customer_number, max_len=30, code="customer_number"),
-        plan=validate.clean_text(app.plan, max_len=50, code="plan"),
-        phone=validate.phone_e164(app.phone),
-        contact=ContactMethod(app.contact),
-        consent_method=consent.method(app.consent_method),
+        contract_holder=details["holder"],
+        address=details["address"],
+        supply_point=details.get("supply_point"),
+        customer_number=details.get("customer_number"),
+        plan=details.get("plan", home_details.PLANS[-1]),
+        phone=details["phone"],
+        contact=contact,
+        consent_method=None if app.consent_method is None else consent.method(app.consent_method),
         own_name=validate.name(app.own_name) if app.own_name else None,
     )
 
 
 def register_home(session: Session, watcher: Watcher, application: Application) -> Home:
-    """Create the home, its resident and the owner link, and record consent, in one go."""
+    """Create the home, its resident and the owner link, and record consent if given, in one go.
+
+    Without both meter numbers the home waits as ``awaiting_meter``; without consent as
+    ``awaiting_consent`` (:func:`core.consent.record` moves it on later).
+    """
     app = validated(application)
-    taken = session.scalar(
-        select(Home.id).where((Home.supply_point_number == app.supply_point) | (Home.meter_id == app.supply_point))
-    )
-    if taken is not None:
-        raise ValidationError("supply_point.taken")
+    if app.supply_point:
+        home_details.check_supply_point_free(session, app.supply_point)
+    metered = bool(app.supply_point and app.customer_number)
     home = Home(
-        meter_id=app.supply_point,
+        meter_id=app.supply_point if metered else home_details.pending_meter_id(),
         supply_point_number=app.supply_point,
         customer_number=app.customer_number,
         contract_holder=app.contract_holder,
         address=app.address,
         plan=app.plan,
-        area=parse_supply_point(app.supply_point).area_name,
-        status=HomeStatus.AWAITING_CONSENT,
+        area=parse_supply_point(app.supply_point).area_name if app.supply_point else None,
+        status=HomeStatus.AWAITING_CONSENT if metered else HomeStatus.AWAITING_METER,
     )
     session.add(home)
     session.flush()
@@ -85,8 +98,9 @@ def register_home(session: Session, watcher: Watcher, application: Application) 
                             escalation_order=1, relation_label=nickname))
     session.flush()
     session.refresh(home)
-    audit.record(session, f"watcher:{watcher.id}", "home_registered", home_id=home.id)
-    consent.record(session, home, watcher, app.consent_method)
+    audit.record(session, f"watcher:{watcher.id}", "home_registered", home_id=home.id, metered=metered)
+    if app.consent_method is not None:
+        consent.record(session, home, watcher, app.consent_method)
     return home
 
 

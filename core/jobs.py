@@ -125,6 +125,7 @@ CLOCK_JOBS: tuple[JobSpec, ...] = (
     JobSpec("climate_profiles", "core.climate.profiles:learn_profiles", trigger=Cron("45", "3", local=True),
             call="session_now"),
     JobSpec("pause_expiry", "core.expiry:expire_pauses", trigger=Every(60), call="session_now"),
+    JobSpec("meter_reminders", "core.meter_reminders:remind_missing_meters", trigger=Every(3600), call="session_now"),
     JobSpec("link_expiry", "core.expiry:purge_expired_links", trigger=Every(900), call="session_now"),
     JobSpec("retention", "core.retention:clean_up", trigger=Cron("30", "4", local=True), call="session_now"),
 )

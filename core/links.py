@@ -63,3 +63,24 @@ def page_url(path: str, settings: Settings | None = None, **claims: Any) -> str:
     """A signed link to a watcher page (e.g. ``page_url("incident", h=1, i=5, w=3)``)."""
     settings = settings or get_settings()
     return f"{settings.base_url}/p/{path}/{sign('page:' + path, settings, **claims)}"
+
+
+HOME_FORM = "form:home"
+HOME_FORM_DRAFT_TTL = 7 * 24 * 3600  # a registration draft is kept this long
+HOME_FORM_EDIT_TTL = 7 * 24 * 3600  # the one meter reminder carries such a link: it must outlive a weekend
+
+
+def home_form_url(settings: Settings | None = None, **claims: Any) -> str:
+    """The home-details form (LIFF) for a registration draft (``c=chat``) or a home (``h=, w=``):
+    through LIFF when an app is configured, else served directly (and in /dev/chat's panel)."""
+    settings = settings or get_settings()
+    token = sign(HOME_FORM, settings, **claims)
+    if settings.liff_id:
+        return f"https://liff.line.me/{settings.liff_id}?t={token}"
+    return f"{settings.base_url}/liff/home?t={token}"
+
+
+def qr_url(target: str, settings: Settings | None = None) -> str:
+    """A PNG QR code of ``target`` served by this service (signed: not an open QR maker)."""
+    settings = settings or get_settings()
+    return f"{settings.base_url}/liff/qr/{sign('qr', settings, u=target)}.png"

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.enums import HomeStatus
+from core.enums import UNMETERED, HomeStatus
 from core.models import Home, MeterReading, Resident
 from core.settings import get_settings
 
@@ -105,7 +105,7 @@ def flag_data_gaps(session: Session, now: datetime) -> int:
     limit = now - timedelta(minutes=get_settings().data_gap_after_minutes)
     stale = session.scalars(
         select(Home).where(
-            Home.status != HomeStatus.ENDED,
+            Home.status.not_in(UNMETERED),
             Home.data_gap_since.is_(None),
             (Home.last_reading_at < limit - HALF_HOUR)
             | ((Home.last_reading_at.is_(None)) & (Home.created_at < limit)),

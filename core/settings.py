@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     line_channel_access_token: str | None = None
     line_api_base_url: str | None = None
     line_data_api_base_url: str | None = None
+    liff_id: str | None = Field(default=None, description="LIFF app whose endpoint is $PUBLIC_BASE_URL/liff/home")
+    line_basic_id: str = Field(default="@mimamori", description="the account's basic id (@…), for add-and-join links")
     # LINE's plan (core/push_budget.py PLANS): its quota and price project the month's bill.
     line_plan: Literal["free", "light", "standard"] = "free"
     line_quota_warn_ratio: float = Field(default=0.8, gt=0, le=1)

@@ -27,6 +27,7 @@ from core import clock, homes, invites
 from core.db import session_scope
 from core.models import Building, Home, Watcher
 from core.settings import Settings
+from core.texts import t
 
 PAGE = Path(__file__).parent / "static" / "chat.html"
 DESTINATION = "U" + "0" * 32
@@ -138,6 +139,30 @@ def create_chat_blueprint(settings: Settings) -> Blueprint:
         if not isinstance(incident_id, int):
             return jsonify(error="incident needed"), 400
         return jsonify(running=fast_alert.step(incident_id, settings))
+
+    @bp.get("/api/richmenu")
+    def rich_menu() -> Any:
+        """The menu this user would see in LINE (by their role now), as the page draws it."""
+        from bot import richmenu
+
+        lang = "en" if request.args.get("lang") == "en" else "ja"
+        with session_scope() as s:
+            role = richmenu.role_of(s, request.args.get("user") or None)
+        height = richmenu.LAYOUTS[role].height
+        areas = [{"x": a.x / richmenu.WIDTH, "y": a.y / height, "w": a.w / richmenu.WIDTH, "h": a.h / height,
+                  "text": t(f"bot.menu.{a.key}", lang), "label": t(f"bot.richmenu.{a.key}", lang)}
+                 for a in richmenu.areas(role)]
+        return jsonify(role=role, image=f"/dev/chat/richmenu/{role}.png?lang={lang}", areas=areas,
+                       bar=t("bot.richmenu.bar", lang), ratio=height / richmenu.WIDTH)
+
+    @bp.get("/richmenu/<role>.png")
+    def rich_menu_image(role: str) -> Any:
+        from bot import richmenu
+
+        if role not in richmenu.ROLES:
+            return jsonify(error="no such role"), 404
+        lang = "en" if request.args.get("lang") == "en" else "ja"
+        return Response(richmenu.draw(lang, role), mimetype="image/png")
 
     @bp.post("/api/demo-building")
     def demo_building() -> Any:

@@ -54,6 +54,8 @@ class EmulatorState:
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     rich_menus: dict[str, dict[str, Any]] = field(default_factory=dict)
     default_rich_menu: str | None = None
+    rich_menu_aliases: dict[str, str] = field(default_factory=dict)  # alias -> menu id
+    user_rich_menus: dict[str, str] = field(default_factory=dict)  # user id -> menu id
     rejected: list[dict[str, Any]] = field(default_factory=list)
     reply_tokens: dict[str, str] = field(default_factory=dict)  # token -> chat it was issued to
     read_tokens: dict[str, str] = field(default_factory=dict)  # markAsReadToken -> chat it was issued to
@@ -361,6 +363,43 @@ def create_blueprint(state: EmulatorState | None = None) -> Blueprint:
         if menu_id not in st.rich_menus:
             return _error(404, "Not found")
         st.default_rich_menu = menu_id
+        return jsonify({})
+
+    @bp.post("/v2/bot/richmenu/alias")
+    def create_alias() -> Any:
+        body = request.get_json(silent=True) or {}
+        alias, menu_id = body.get("richMenuAliasId"), body.get("richMenuId")
+        if menu_id not in st.rich_menus or not alias:
+            return _error(400, "richMenuId not found")
+        if alias in st.rich_menu_aliases:
+            return _error(400, "conflict richmenu alias id")
+        st.rich_menu_aliases[alias] = menu_id
+        return jsonify({})
+
+    @bp.post("/v2/bot/richmenu/alias/<alias>")
+    def update_alias(alias: str) -> Any:
+        menu_id = (request.get_json(silent=True) or {}).get("richMenuId")
+        if alias not in st.rich_menu_aliases or menu_id not in st.rich_menus:
+            return _error(400, "richmenu alias not found")
+        st.rich_menu_aliases[alias] = menu_id
+        return jsonify({})
+
+    @bp.get("/v2/bot/richmenu/alias/<alias>")
+    def get_alias(alias: str) -> Any:
+        if alias not in st.rich_menu_aliases:
+            return _error(404, "richmenu alias not found")
+        return jsonify(richMenuAliasId=alias, richMenuId=st.rich_menu_aliases[alias])
+
+    @bp.post("/v2/bot/user/<user_id>/richmenu/<menu_id>")
+    def link_user(user_id: str, menu_id: str) -> Any:
+        if menu_id not in st.rich_menus:
+            return _error(400, "richmenu not found")
+        st.user_rich_menus[user_id] = menu_id
+        return jsonify({})
+
+    @bp.delete("/v2/bot/user/<user_id>/richmenu")
+    def unlink_user(user_id: str) -> Any:
+        st.user_rich_menus.pop(user_id, None)
         return jsonify({})
 
     return bp

@@ -126,7 +126,12 @@ def feed_text(ctx: Ctx, text: str) -> bool:
     row = _row(ctx)
     if row is None or row.flow not in flows():
         return False
-    _advance(ctx, flows()[row.flow], _conv(row), Answer(text=text))
+    flow = flows()[row.flow]
+    if text in flow.triggers:  # 「登録」 again while registering: pick up where it was
+        ctx.say("bot.flow.resumed")
+        flow.steps[flow.state(row.step)].ask(ctx, _conv(row))
+        return True
+    _advance(ctx, flow, _conv(row), Answer(text=text))
     return True
 
 

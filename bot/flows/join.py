@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from bot.context import Ctx
 from bot.flows.base import END, Answer, Conv, Flow, Step
+from bot.richmenu import link_for
 from core import audit, invites
 from core.errors import ValidationError
 from core.models import Home, Resident
@@ -46,10 +47,12 @@ def try_code(ctx: Ctx, code: str) -> None:
         resident.line_user_id = ctx.user_id
         audit.record(ctx.session, chat_key, "resident_line_linked", home_id=home.id)
         ctx.say("bot.join.resident_done")
+        link_for(ctx)
         return
     watcher = ctx.ensure_watcher()
     invites.add_watcher(ctx.session, used.invite, watcher)
     ctx.say("bot.join.done", name=honorific(home.resident.display_name, ctx.lang))
+    link_for(ctx)
 
 
 def _handle(ctx: Ctx, conv: Conv, answer: Answer) -> str:

@@ -1,4 +1,5 @@
-"""Pause watching: a trip (from–to with date pickers), 今夜は夜更かし, 明日は朝寝坊, or resume now.
+"""Pause watching: a trip (from–to with date pickers, or typed: 明日, 来週の水曜日, 12/3),
+今夜は夜更かし, 明日は朝寝坊, or resume now.
 The bot always says back the dates and when watching resumes.
 
 ```mermaid
@@ -87,17 +88,17 @@ def _ask_date(key: str, min_key: str | None):
 
 
 def _from(ctx: Ctx, conv: Conv, answer: Answer) -> str:
-    first = validate.local_date(answer.params.get("date") or answer.text)
     home = _home(ctx, conv)
+    first = validate.local_date(answer.params.get("date") or answer.text, pauses.local_today(home))
     pauses.check_trip(home, first, first)
     conv.data["first"] = first.isoformat()
     return S.TRIP_TO
 
 
 def _to(ctx: Ctx, conv: Conv, answer: Answer) -> str:
-    last = validate.local_date(answer.params.get("date") or answer.text)
-    first = validate.local_date(conv.data["first"])
     home = _home(ctx, conv)
+    last = validate.local_date(answer.params.get("date") or answer.text, pauses.local_today(home))
+    first = validate.local_date(conv.data["first"])
     p = pauses.trip(ctx.session, home, first, last, ctx.watcher.id if ctx.watcher else None)
     ctx.say("bot.pause.trip_done", start=when(ctx, home, p.starts_at), until=when(ctx, home, p.ends_at))
     return END

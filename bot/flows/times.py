@@ -1,4 +1,4 @@
-"""Wake and sleep times with LINE's time picker (typed "7:30" works too), said back plainly.
+"""Wake and sleep times with LINE's time picker (typed 7:30, 6時半, 午前6時30分 work too), said back plainly.
 
 ```mermaid
 stateDiagram-v2

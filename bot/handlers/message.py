@@ -13,6 +13,8 @@ from core.errors import ValidationError
 from core.invites import ALPHABET, CODE_LENGTH, normalize
 
 _CODE = re.compile(f"[{ALPHABET}]{{{CODE_LENGTH}}}")
+# 「参加 ABCD2345」: what the invite's share link / QR code types in for the person joining.
+_JOIN = re.compile(r"(?:参加|招待コード|join)\s*[:：]?\s*(\S+)", re.IGNORECASE)
 MAX_TEXT = 1000
 
 
@@ -34,10 +36,12 @@ def handle(ctx: Ctx) -> None:
     if text.lower() in engine.CANCEL_WORDS:
         engine.cancel(ctx)
         return
-    if _CODE.fullmatch(normalize(text)) and _may_be_code(ctx):
+    joining = _JOIN.fullmatch(text)
+    code = joining[1] if joining and _CODE.fullmatch(normalize(joining[1])) else text
+    if _CODE.fullmatch(normalize(code)) and (joining or _may_be_code(ctx)):
         engine.end(ctx)
         try:
-            join.try_code(ctx, text)
+            join.try_code(ctx, code)
         except ValidationError as exc:
             ctx.say(f"bot.error.{exc.code}")
         return

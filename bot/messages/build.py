@@ -7,12 +7,14 @@ items, altText ≤ 400) so a long name or many homes never makes LINE reject a r
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 MAX_LABEL = 20
 MAX_QUICK = 13
 MAX_ALT = 400
 MAX_DATA = 300
+MAX_URI = 1000
+SHARE = "https://line.me/R/share?text="
 
 Msg = dict[str, Any]
 
@@ -37,6 +39,25 @@ def postback(text: str, payload: str, display: str | None = None) -> dict[str, A
 
 def message_action(text: str, send: str | None = None) -> dict[str, Any]:
     return {"type": "message", "label": label(text), "text": send or text}
+
+
+def uri(text: str, target: str) -> dict[str, Any]:
+    if len(target) > MAX_URI:
+        raise ValueError("uri over LINE's 1000 characters")
+    return {"type": "uri", "label": label(text), "uri": target}
+
+
+def share_url(message: str) -> str:
+    """LINE's "share" link: opens the user's friend list with ``message`` ready to send."""
+    target = SHARE + quote(message, safe="")
+    if len(target) > MAX_URI:
+        raise ValueError("share text too long for a LINE link")
+    return target
+
+
+def add_and_say_url(basic_id: str, message: str) -> str:
+    """Opens the official account's chat (adding it first if needed) with ``message`` typed in."""
+    return f"https://line.me/R/oaMessage/{quote(basic_id, safe='')}/?{quote(message, safe='')}"
 
 
 def datetime_picker(text: str, payload: str, mode: str, initial: str | None = None,

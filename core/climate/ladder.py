@@ -29,7 +29,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit, pauses
+from core import audit, names, pauses
 from core.climate.profiles import days_grid, params, profile_of
 from core.detection import climate
 from core.enums import CLIMATE_KINDS, Channel, CloseReason, HomeStatus, IncidentKind, IncidentState, WatcherRole
@@ -112,7 +112,7 @@ def nudge_resident(session: Session, home: Home, incident: Incident, settings: S
     if resident is None or resident.consent_withdrawn_at is not None:
         return None
     lang = _resident_lang(home)
-    name = messages.honorific(resident.display_name, lang)
+    name = names.honorific(resident.display_name, lang)
     key = f"climate:{home.id}:{incident.evidence['day']}:nudge"
     if resident.line_user_id:
         text = t(f"climate.nudge.{incident.kind.value}", lang, name=name)
@@ -153,7 +153,7 @@ def tell_family(session: Session, home: Home, incident: Incident, text_key: str,
     sent = 0
     for link, watcher, channel, recipient in family_routes(session, home):
         lang = normalize_language(watcher.language)
-        name = messages.resident_name(home, lang, link.relation_label)
+        name = names.resident_name(home, lang, link.relation_label)
         text = t(text_key, lang, name=name, **{k: v(lang) if callable(v) else v for k, v in params.items()})
         enqueue(session, channel=channel, recipient=recipient, home_id=home.id, incident_id=incident.id,
                 key=f"climate:{home.id}:{incident.evidence.get('day', '-')}:{event}:{watcher.id}",
@@ -202,7 +202,7 @@ def never_seen_notice(session: Session, home: Home, trigger: Trigger) -> int:
     sent = 0
     for link, watcher, channel, recipient in family_routes(session, home):
         lang = normalize_language(watcher.language)
-        name = messages.resident_name(home, lang, link.relation_label)
+        name = names.resident_name(home, lang, link.relation_label)
         text = t(f"climate.never_seen.{trigger.kind.value}", lang, name=name)
         row = enqueue(session, channel=channel, recipient=recipient, home_id=home.id,
                       key=f"climate:{home.id}:never_seen:{trigger.kind.value}:{watcher.id}",

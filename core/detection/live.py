@@ -34,7 +34,7 @@ from core.detection.timeaxis import (
     slot_of,
     slot_start,
 )
-from core.enums import Channel, CloseReason, HomeStatus, IncidentKind
+from core.enums import UNMETERED, Channel, CloseReason, HomeStatus, IncidentKind
 from core.incidents import close, close_for_usage, open_incident
 from core.models import Home, HomeBaseline, HomeWatcher, Incident, MeterReading, Pause, Schedule, Watcher
 from core.outbox import enqueue
@@ -234,7 +234,7 @@ def refresh_baselines(session: Session, now: datetime, *, force: bool = False, o
     first = day_first_slot(today - LEARNING_DAYS)
     last = day_first_slot(today) - 1
     types = day_types(np.arange(today - LEARNING_DAYS, today))
-    watched = select(Home).where(Home.status.not_in([HomeStatus.ENDED]))
+    watched = select(Home).where(Home.status.not_in(UNMETERED))
     if only_missing and not force:
         # Every cycle runs this: ask only for homes without a baseline (not 100,000 rows).
         watched = watched.where(~select(HomeBaseline.home_id).where(HomeBaseline.home_id == Home.id).exists())

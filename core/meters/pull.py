@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, clock
 from core.db import session_scope
-from core.enums import HomeStatus, ReadingQuality
+from core.enums import UNMETERED, ReadingQuality
 from core.meters import simulator
 from core.meters.ingest import ImportResult, ingest
 from core.meters.sources import ReadingIn
@@ -60,7 +60,7 @@ def pull_simulated(session: Session, now: datetime) -> ImportResult:
     backfill_start = end - timedelta(days=BACKFILL_DAYS)
     incapacitated = incapacitated_homes(session)
     groups: dict[datetime, list[Home]] = defaultdict(list)
-    for home in session.scalars(select(Home).where(Home.status != HomeStatus.ENDED)):
+    for home in session.scalars(select(Home).where(Home.status.not_in(UNMETERED))):
         start = home.last_reading_at + HALF_HOUR if home.last_reading_at else backfill_start
         if start < end:
             groups[max(start, backfill_start)].append(home)

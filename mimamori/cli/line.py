@@ -15,15 +15,20 @@ def register(cli: click.Group) -> None:
     @line.command()
     @click.option("--lang", default="ja", type=click.Choice(["ja", "en"]), show_default=True)
     @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="only write the picture here")
-    def richmenu(lang: str, png: Path | None) -> None:
-        """Create the rich menu (登録 / 今日の様子 / 一時停止 / 設定 / ヘルプ) and make it the default."""
+    @click.option("--role", default="family", type=click.Choice(["guest", "family", "senior", "landlord"]),
+                  show_default=True, help="whose menu --png draws")
+    def richmenu(lang: str, png: Path | None, role: str) -> None:
+        """Create the rich menus of every role (not registered / family / senior / landlord) with
+        their aliases (mimamori-<role>); the "not registered" one becomes the default."""
         from bot import richmenu as menu
 
         if png is not None:
-            png.write_bytes(menu.draw(lang))
+            png.write_bytes(menu.draw(lang, role))
             click.echo(f"wrote {png}")
             return
-        click.echo(f"rich menu created and set as default: {menu.create(lang=lang)}")
+        for role_name, menu_id in menu.create_all(lang=lang).items():
+            click.echo(f"{role_name}: {menu_id} (alias {menu.alias(role_name)})")
+        click.echo("the guest menu is the default; each user gets theirs when their role changes")
 
     @line.command("building-code")
     @click.argument("building_id", type=int)

@@ -60,8 +60,15 @@ def test_newcomer_registers_and_acknowledges_a_simulated_alert(served: str, cloc
     send(kind="follow")
     tap(t("roles.family"))
     tap("家族です")
-    for text in ("お父さん", "山田太郎", "東京都港区1-1", "0300000000000000000031", "55", "従量電灯B", "09011112222"):
-        send(kind="message", text=text)
+    send(kind="message", text="お父さん")
+    form = next(b["action"]["uri"] for m in reversed(messages())
+                for b in m.get("contents", {}).get("footer", {}).get("contents", []) if b["action"]["type"] == "uri")
+    assert form.startswith(f"{served}/liff/home?t=") and requests.get(form, timeout=10).status_code == 200
+    fields = {"holder": "山田太郎", "postal": "1050011", "address": "東京都港区芝公園1-1",
+              "phone": "09011112222", "supply_point": "0300000000000000000031", "customer_number": "5555555"}
+    token = form.split("t=", 1)[1]
+    assert requests.post(f"{served}/liff/api/home", json={"t": token, "fields": fields}, timeout=10).json()["ok"]
+    send(kind="message", text="入力しました")
     tap("電話")
     tap("会って同意をもらった")
     tap("登録する")
@@ -92,3 +99,20 @@ def test_dev_pages_do_not_exist_in_production(settings: Any, db: Any) -> None:
     client = create_app(prod).test_client()
     assert client.get("/dev/chat/").status_code == 404
     assert client.post("/dev/chat/api/simulate-alert", json={}).status_code == 404
+
+
+def test_the_page_shows_the_menu_of_the_users_role(served: str, clock: Any) -> None:
+    api = f"{served}/dev/chat/api"
+    me = {"userId": "U" + "b" * 32, "displayName": "花子"}
+    menu = requests.get(f"{api}/richmenu", params={"user": me["userId"]}, timeout=10).json()
+    assert menu["role"] == "guest" and menu["areas"][0]["text"] == "登録"
+    image = requests.get(f"{served}{menu['image']}", timeout=30)
+    assert image.headers["Content-Type"] == "image/png" and image.content.startswith(b"\x89PNG")
+    assert abs(sum(a["w"] * a["h"] for a in menu["areas"]) - 1) < 1e-9  # the areas cover the picture
+    assert requests.get(f"{served}/dev/chat/richmenu/nobody.png", timeout=10).status_code == 404
+
+
+def test_the_form_fills_the_address_from_the_postal_code_offline(served: str) -> None:
+    found = requests.get(f"{served}/liff/api/postal/100-0001", timeout=10).json()
+    assert found["address"] == "東京都千代田区千代田"
+    assert requests.get(f"{served}/liff/api/postal/0000000", timeout=10).status_code == 404

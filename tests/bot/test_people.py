@@ -25,16 +25,21 @@ def _incident() -> int:
 
 
 def test_senior_links_their_line_with_the_code_and_answers_ok(chat, chat_factory, clock) -> None:
+    from urllib.parse import unquote, urlparse
+
     register(chat, contact="LINE")
-    said = chat.new_texts()
-    code = said.split("コード ")[1].split(" ")[0]
+    msgs = chat.new_messages()
+    share = next(a["uri"] for m in msgs for a in actions_of(m) if a.get("type") == "uri" and "share" in a["uri"])
+    qr = next(m for m in msgs if m["type"] == "image")
+    assert chat.client.get(urlparse(qr["originalContentUrl"]).path).data.startswith(b"\x89PNG")
+    link = unquote(share.split("text=", 1)[1]).split("：")[-1]  # what the senior taps in the shared message
+    assert link.startswith("https://line.me/R/oaMessage/%40mimamori/?")
+    typed_in = unquote(link.split("?", 1)[1])  # LINE opens our chat with this already typed
     senior = chat_factory()
     senior.send("follow__new")
-    senior.tap(t("roles.senior"))
-    assert t("senior.follow.ask_code") in senior.new_texts()
-    assert "家族です" not in [a.get("label") for m in senior.all_messages() for a in actions_of(m)]  # no registration
-    senior.text(code)
+    senior.text(typed_in)  # the add-and-join link: no role question to answer first
     assert t("bot.join.resident_done") in senior.new_texts()
+    assert "家族です" not in [a.get("label") for m in senior.all_messages() for a in actions_of(m)]  # no registration
     with session_scope() as s:
         assert s.scalar(select(Resident)).line_user_id == senior.user_id
     incident_id = _incident()
@@ -128,8 +133,8 @@ def test_withdrawing_consent_stops_watching_and_tells_the_others(chat, chat_fact
 
 
 def test_flows_expire_when_left_idle(chat, clock) -> None:
-    chat.send("follow__new")
-    clock.advance(hours=25)
+    chat.send("follow__new")  # registration keeps its draft for 7 days; other flows 30 minutes
+    clock.advance(days=7, minutes=1)
     chat.text("お父さん")
     assert "よくわかりませんでした" in chat.new_texts()
     with session_scope() as s:
@@ -237,7 +242,7 @@ def test_a_watcher_of_two_homes_is_asked_which_home(chat, clock, make_home) -> N
 
 def test_the_senior_can_withdraw_consent_and_the_family_is_told(chat, chat_factory, clock) -> None:
     register(chat, contact="LINE")
-    code = chat.new_texts().split("コード ")[1].split(" ")[0]
+    code = chat.new_texts().split("コード：")[1].split("（")[0]
     senior = chat_factory()
     senior.text(code)
     senior.text("同意の取り消し")
@@ -263,3 +268,15 @@ def test_leaving_asks_first_then_deletes_the_watchers_personal_data_at_once(chat
         assert (watcher.line_user_id, watcher.display_name, watcher.email) == (None, None, None)
         assert s.scalar(select(HomeWatcher).where(HomeWatcher.watcher_id == watcher.id)) is None
         assert s.scalar(select(ConversationState).where(ConversationState.chat_id == chat.user_id)) is None
+
+
+def test_a_senior_who_adds_the_account_themselves_is_asked_for_the_code(chat, chat_factory, clock) -> None:
+    register(chat, contact="LINE")
+    code = chat.new_texts().split("コード：")[1].split("（")[0]
+    senior = chat_factory()
+    senior.send("follow__new")
+    senior.tap(t("roles.senior"))
+    assert t("senior.follow.ask_code") in senior.new_texts()
+    assert "家族です" not in [a.get("label") for m in senior.all_messages() for a in actions_of(m)]  # no registration
+    senior.text(code)
+    assert t("bot.join.resident_done") in senior.new_texts()

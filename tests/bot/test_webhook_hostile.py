@@ -13,6 +13,7 @@ from core.db import session_scope
 from core.models import AuditLog, Building, ConversationState, Home, Watcher, WebhookEvent
 from core.texts import t
 from tests.bot.conftest import fixture, sign
+from tests.bot.test_conversations import fill_form, form_token
 
 
 def counts() -> dict[str, int]:
@@ -104,8 +105,11 @@ def test_names_with_markup_are_shown_as_plain_text(chat, clock) -> None:
     chat.tap("家族です")
     hostile = '{"type":"flex"}<script>'
     chat.text(hostile)
-    for answer in ("山田太郎", "東京都千代田区1-1", "0300000000000000424243", "1", "従量電灯B", "0312345678"):
-        chat.text(answer)
+    page = '</script><script>alert(1)</script>'
+    assert fill_form(chat, holder=page, supply_point="0300000000000000424243").status_code == 200
+    html = chat.client.get(f"/liff/home?t={form_token(chat)}").get_data(as_text=True)
+    assert page not in html  # the draft's values are in the page as escaped JSON, never as markup
+    chat.text("入力しました")
     chat.tap("電話")
     chat.tap("書面で同意をもらった")
     card = chat.all_messages()[-1]
