@@ -18,8 +18,8 @@ from sqlalchemy import select
 from core import clock, home_details, homes, links
 from core.db import session_scope
 from core.errors import AccessDenied, ValidationError
-from core.escalation.messages import honorific
 from core.models import ConversationState, Home, Watcher
+from core.names import honorific
 from core.settings import Settings
 from core.texts import catalog, normalize_language, t
 
