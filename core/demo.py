@@ -117,9 +117,10 @@ def seed_dev_home(session: Session, now: datetime, *, watcher_line_id: str = DEM
         return None
     cast = create_home(session, now, watcher_line_id=watcher_line_id, group_id=group_id,
                        senior_line_id=senior_line_id, channels=(Channel.LINE,))
-    load_history(session, cast, now)
     home = session.get(Home, cast.home_id)
     assert home is not None
+    home.address = "東京都杉並区阿佐谷南1-1-1"  # a forecast area: `make run` pulls the saved weather for it
+    load_history(session, cast, now)
     from core.reports.weekly import DIGEST_WEEKDAY, send_weekly
 
     today = now.astimezone(home.tz).date()

@@ -46,9 +46,13 @@ class IncidentKind(StrEnum):
     USAGE_RESUMED = "usage_resumed"
     OVER_USAGE = "over_usage"
     DATA_GAP = "data_gap"
+    HEAT_RISK = "heat_risk"  # a hot day and no cooling seen: a gentle ladder, never an emergency
+    COLD_RISK = "cold_risk"  # a cold night and the home's usual heating not seen
 
 
 EMERGENCY_KINDS = frozenset({IncidentKind.NO_WAKE, IncidentKind.INACTIVITY, IncidentKind.FLAT_USAGE})
+# Driven by core.climate.ladder (its own step table), not by the escalation engine.
+CLIMATE_KINDS = frozenset({IncidentKind.HEAT_RISK, IncidentKind.COLD_RISK})
 
 
 class IncidentState(StrEnum):
@@ -70,6 +74,8 @@ class CloseReason(StrEnum):
     CONSENT_WITHDRAWN = "consent_withdrawn"
     NOTICE = "notice"  # informational kinds close as soon as they are told
     CONTRACT_ENDED = "contract_ended"  # the home's contract ended (core.retention)
+    COOLING_SEEN = "cooling_seen"  # heat_risk / cold_risk: the home's own cooling or heating appeared
+    PAUSED = "paused"  # monitoring was paused while a climate ladder ran
 
 
 class AttemptState(StrEnum):

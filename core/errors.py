@@ -66,3 +66,11 @@ class PermanentFailure(DeliveryError):
 
 class QuotaExhausted(DeliveryError):
     """LINE's monthly message quota is used up: the recipient must be reached another way."""
+
+
+class WeatherError(MimamoriError):
+    """The weather could not be had (network, HTTP status, timeout): no heat alert, a gap shown."""
+
+
+class WeatherFormatError(WeatherError):
+    """A weather response was not in the published shape."""

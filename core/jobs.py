@@ -104,6 +104,8 @@ CYCLE_STEPS: tuple[JobSpec, ...] = (
             kwargs={"only_missing": True}),
     # PostgreSQL: enqueue the cycle's chunks for workers (core.detection.chunks); SQLite: detect here.
     JobSpec("meter_cycle.detect", "core.detection.chunks:detect_cycle"),
+    # Heat and cold: the gentle ladder reads the readings just pulled and the cached forecast.
+    JobSpec("meter_cycle.climate", "core.climate.ladder:run_climate", call="session_now"),
 )
 READINGS_INGESTED_JOB = "meter_cycle.pull"
 
@@ -118,6 +120,10 @@ CLOCK_JOBS: tuple[JobSpec, ...] = (
     JobSpec("weekly_digests", "core.reports.jobs:send_due_weekly_digests", trigger=Cron(minute="*/15")),
     # Last month's report goes at each home's report time on the 1st (caught up by the 3rd).
     JobSpec("monthly_reports", "core.reports.jobs:send_monthly_reports", trigger=Cron("*/15", "*", "1-3", local=True)),
+    # JMA issues forecasts at 05, 11 and 17 JST; an hourly pull keeps the cache fresh and retries gaps.
+    JobSpec("weather", "core.weather.store:pull_weather", trigger=Cron(minute="20"), call="session_now"),
+    JobSpec("climate_profiles", "core.climate.profiles:learn_profiles", trigger=Cron("45", "3", local=True),
+            call="session_now"),
     JobSpec("pause_expiry", "core.expiry:expire_pauses", trigger=Every(60), call="session_now"),
     JobSpec("link_expiry", "core.expiry:purge_expired_links", trigger=Every(900), call="session_now"),
     JobSpec("retention", "core.retention:clean_up", trigger=Cron("30", "4", local=True), call="session_now"),

@@ -8,7 +8,7 @@ when they open; attempts and outbox rows are the durable steps that follow.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     Enum,
     Float,
     ForeignKey,
@@ -90,6 +91,7 @@ class Home(Base):
     wake_grace_minutes: Mapped[int] = mapped_column(Integer, default=90)
     over_usage_percent: Mapped[int] = mapped_column(Integer, default=50)
     night_watch_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    climate_watch_enabled: Mapped[bool] = mapped_column(Boolean, default=True)  # heat/cold nudges (core.climate)
     daily_report_time: Mapped[time] = mapped_column(Time, default=time(8, 0))
     escalation_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
@@ -174,6 +176,7 @@ class HomeWatcher(Base):
     notify_monthly: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_usage: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_over_usage: Mapped[bool] = mapped_column(Boolean, default=True)
+    notify_climate: Mapped[bool] = mapped_column(Boolean, default=True)  # heat_risk / cold_risk messages
     created_at: Mapped[datetime] = mapped_column(default=_now)
 
     home: Mapped[Home] = relationship(back_populates="watcher_links")
@@ -444,6 +447,38 @@ class MeterSourceCursor(Base):
     cursor: Mapped[str | None] = mapped_column(String(512))
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class WeatherDay(Base):
+    """One forecast area's forecast for one local day (core.weather): the cache the ladder reads.
+
+    ``office`` is the JMA office code (``130000``); ``station`` the AMeDAS point whose
+    temperatures were used (also the WBGT forecast point). A missing value is NULL, never
+    a guess: a hot-day check without ``t_max`` and without ``wbgt_max`` does nothing.
+    """
+
+    __tablename__ = "weather_day"
+
+    office: Mapped[str] = mapped_column(String(8), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    station: Mapped[str | None] = mapped_column(String(16))
+    t_max: Mapped[float | None] = mapped_column(Float)
+    t_min: Mapped[float | None] = mapped_column(Float)
+    wbgt_max: Mapped[float | None] = mapped_column(Float)
+    issued_at: Mapped[datetime | None]
+    fetched_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class HomeClimate(Base):
+    """What this home's cooling and heating look like (core.detection.climate), learned nightly."""
+
+    __tablename__ = "home_climate"
+
+    home_id: Mapped[int] = mapped_column(ForeignKey("home.id", ondelete="CASCADE"), primary_key=True)
+    computed_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class JobState(Base):
     """The last run of each scheduled job (and cycle step): liveness, catch-up and counters.
 

@@ -47,6 +47,7 @@ class OpsSnapshot:
     outbox_failed: dict[str, int] = field(default_factory=dict)
     failed_messages: list[dict[str, Any]] = field(default_factory=list)
     jobs: list[dict[str, Any]] = field(default_factory=list)
+    weather_gaps: list[dict[str, Any]] = field(default_factory=list)  # offices without a fresh forecast today
     line: dict[str, Any] = field(default_factory=dict)  # this month's LINE pushes and bill (core.push_budget)
 
     @property
@@ -143,6 +144,9 @@ def snapshot(session: Session, now: datetime, *, gap_after_minutes: int = 180, s
 
     if lists:
         _add_lists(session, snap, now, gap, stuck, failed)
+        from core.weather.store import weather_gaps
+
+        snap.weather_gaps = weather_gaps(session, now)
     return snap
 
 

@@ -87,6 +87,24 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
+    # ---- heat and cold (core/weather, core/climate) ----------------------------------
+    weather_source: Literal["fixtures", "http", "none"] = Field(
+        default="fixtures", description="fixtures: the saved JMA/WBGT responses (dev, tests); http: the real sites"
+    )
+    weather_forecast_url: str = "https://www.jma.go.jp/bosai/forecast/data/forecast/{office}.json"
+    weather_wbgt_url: str = "https://www.wbgt.env.go.jp/prev15WG/dl/yohou_{point}.csv"
+    weather_fixtures_dir: str | None = None  # default: core/weather/fixtures
+    weather_retries: int = Field(default=3, ge=1, le=10)
+    weather_stale_hours: int = Field(default=18, ge=1)  # today's forecast older than this is a gap
+    heat_day_max_c: float = 31.0  # forecast maximum at or above this is a hot day
+    heat_alert_wbgt: float = 33.0  # 熱中症警戒アラート: a forecast WBGT of 33 or more
+    cold_night_min_c: float = 2.0  # forecast minimum at or below this is a cold night
+    heat_check_hour: float = 12.5  # local hour from which a hot day without cooling is looked at
+    heat_family_after_minutes: int = Field(default=90, ge=10)  # nudge -> family if cooling still absent
+    cold_check_hour: float = 19.0  # local evening hour for the cold-night check
+    climate_quiet_start_hour: int = Field(default=21, ge=0, le=23)  # no family message from here ...
+    climate_quiet_end_hour: int = Field(default=7, ge=0, le=23)  # ... until here (local)
+
     # ---- operations (core/scheduler.py, core/worker.py, core/logging.py, /metrics) ----
     mimamori_clock_runs_workers: bool = Field(
         default=True, description="the clock also ticks escalation and dispatches the outbox (false when workers run)"

@@ -17,12 +17,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.enums import ReadingQuality
 from core.meters.sources import ReadingIn
+
+if TYPE_CHECKING:
+    from core.meters.climate_sim import Weather
 
 SLOT_SECONDS = 1800
 LOCAL_OFFSET_SECONDS = 9 * 3600  # Asia/Tokyo: no summer time
@@ -81,11 +86,36 @@ def simulate_many(
     end: datetime,
     *,
     incapacitated_from: Sequence[datetime | None] | None = None,
+    weather: Weather | None = None,
 ) -> np.ndarray:
+    """kWh per half-hour, shape [homes, half-hours from ``start`` to ``end``) (float32); see :func:`simulate_detail`."""
+    return simulate_detail(seeds, start, end, incapacitated_from=incapacitated_from, weather=weather).kwh
+
+
+@dataclass(frozen=True)
+class SimDetail:
+    """The simulated readings and the truth behind them (for evaluations): who was home, what ran."""
+
+    kwh: np.ndarray  # float32 [H, N]
+    present: np.ndarray  # bool [H, N]: someone at home (asleep counts)
+    cooling: np.ndarray | None  # bool [H, N] (only with weather)
+    heating: np.ndarray | None
+
+
+def simulate_detail(
+    seeds: Sequence[int] | np.ndarray,
+    start: datetime,
+    end: datetime,
+    *,
+    incapacitated_from: Sequence[datetime | None] | None = None,
+    weather: Weather | None = None,
+) -> SimDetail:
     """kWh per half-hour, shape [homes, half-hours from ``start`` to ``end``) (float32).
 
     Intermediates are float64 [homes, half-hours]: for 100,000 homes ask a day or a week
     at a time (values do not depend on the range asked, so chunks join seamlessly).
+    With ``weather`` the air conditioner and heater answer each day's temperatures
+    (core.meters.climate_sim) instead of the fixed seasonal allowance.
     """
     first, last = slot_index(start), slot_index(end)
     slots = np.arange(first, max(first, last), dtype=np.int64)
@@ -131,8 +161,15 @@ def simulate_many(
     kwh = kwh + np.where(up & (np.abs(hour - bath) < 0.5), 0.45 * h["activity"], 0.0)
     night_trip = ~up & ~away & (per_slot(13) < 0.06)  # a light on for the bathroom at night
     kwh = kwh + np.where(night_trip, 0.03, 0.0)
-    heating = np.isin(month, (12, 1, 2)) * 0.10 + np.isin(month, (7, 8)) * 0.08
-    kwh = kwh + np.where(up, heating, 0.0)
+    load = None
+    if weather is None:
+        heating = np.isin(month, (12, 1, 2)) * 0.10 + np.isin(month, (7, 8)) * 0.08
+        kwh = kwh + np.where(up, heating, 0.0)
+    else:
+        from core.meters.climate_sim import climate_load
+
+        load = climate_load(seed_arr, slots, day, hour, up, away, wake, sleep, weather)
+        kwh = kwh + load.kwh
 
     if incapacitated_from is not None:
         limits = np.array(
@@ -140,7 +177,10 @@ def simulate_many(
         ).reshape(-1, 1)
         still = slots.reshape(1, -1) >= limits
         kwh = np.where(still, h["base"] + h["fridge"] * (0.4 + 1.2 * per_slot(8)), kwh)
-    return np.round(kwh, 3).astype(np.float32)
+    present = np.broadcast_to(~away, kwh.shape)
+    return SimDetail(np.round(kwh, 3).astype(np.float32), present,
+                     None if load is None else np.broadcast_to(load.cooling, kwh.shape),
+                     None if load is None else np.broadcast_to(load.heating, kwh.shape))
 
 
 def _peak(hour: np.ndarray, at: np.ndarray, size: float) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, time, timedelta
+from typing import Any
 
 import matplotlib
 
@@ -41,6 +42,8 @@ FONT = "IPAexGothic"
 INK = "#1F3A93"  # bars: dark blue, high contrast on white
 BAND = "#F4B942"  # usual range: warm yellow, readable behind the bars
 QUIET = "#D62828"
+HOT = "#E76F00"  # a hot day / heat-stroke alert
+COOLING = "#00A6ED"  # half-hours the home's own air conditioner ran
 MISSING = "#BBBBBB"
 SIZE_IN = (8.0, 6.0)
 DPI = 130  # 1040 x 780 px: sharp when LINE enlarges it, ~60 kB
@@ -81,8 +84,12 @@ def draw_day(
     quiet_at: time | None = None,
     quiet_key: str = "reports.graph.quiet_since",
     known_until: float = 24.0,
+    climate: Any = None,
 ) -> bytes:
     """One day's half-hours as bars over the usual range, with wake/sleep and "went quiet" marks.
+
+    ``climate`` (core.climate.marks.DayMarks) adds the hot day to the title and shades the
+    half-hours the home's cooling ran.
 
     ``known_until`` (hours) is where today ends so far: later half-hours are the future,
     not missing data, and are left blank.
@@ -100,6 +107,8 @@ def draw_day(
         top = max(top, float(usual.high.max()))
     top = max(top * 1.25, MIN_TOP_KWH)
     ax.bar(x, np.nan_to_num(slots), width=0.42, color=INK, label=t("reports.graph.usage", lang))
+    if climate is not None and climate.cooling.any():
+        ax.bar(x[climate.cooling], top, width=0.5, color=COOLING, alpha=0.25, linewidth=0, label=climate.cooling_label)
     missing = np.isnan(slots) & (np.arange(48) / 2 < known_until)
     if missing.any():
         ax.bar(x[missing], top, width=0.5, color=MISSING, alpha=0.35, hatch="//", edgecolor="#888888",
@@ -118,6 +127,9 @@ def draw_day(
         label = f" {t(key, lang)} "
         ax.text(hx, top * (0.98 - 0.09 * row), label, color=colour, fontsize=16, fontfamily=FONT,
                 va="top", ha="left" if hx < 16 else "right", backgroundcolor="white")
+    if climate is not None and climate.label:
+        ax.text(23.9, top * 0.98, f" {climate.label} ", color=HOT, fontsize=16, fontfamily=FONT, va="top",
+                ha="right", backgroundcolor="white")
     ax.set_xlim(0, 24)
     ax.set_ylim(0, top)
     ax.set_xticks([0, 6, 12, 18, 24])
@@ -188,6 +200,8 @@ def render_day(session: Session, home_id: int, day: date, incident_id: int | Non
                 quiet_at = local.time()
             elif local.date() < day:  # quiet since before this day began: the whole day is part of it
                 quiet_at, quiet_key = time(0, 0), "reports.graph.quiet_before"
+    from core.climate.marks import day_marks
+
     return draw_day(
         days_usage(session, home, day, 1)[0],
         usual_range(session, home, day),
@@ -197,6 +211,7 @@ def render_day(session: Session, home_id: int, day: date, incident_id: int | Non
         quiet_at=quiet_at,
         quiet_key=quiet_key,
         known_until=known_until,
+        climate=day_marks(session, home, day, lang),
     )
 
 

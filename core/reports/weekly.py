@@ -224,6 +224,8 @@ def bubbles(session: Session, home: Home, facts: WeeklyFacts, recipient: deliver
         _bubble(t("reports.weekly.unusual_title", lang),
                 [_text(line, size="sm") for line in unusual_lines(facts, lang)]),
     ]
+    if hot := _climate_lines(session, home, facts.first, lang):  # hot days and when cooling ran
+        out.append(_bubble(t("climate.week.title", lang), [_text(line, size="sm") for line in hot]))
     if facts.month is not None and recipient.link.notify_monthly:
         content = monthly.content(session, home, facts.month, recipient)
         lines = [_text(content.heading, weight="bold", size="md"),
@@ -247,13 +249,20 @@ def payload(session: Session, home: Home, facts: WeeklyFacts, recipient: deliver
         title=t("reports.weekly.title", lang),
         heading=t("reports.weekly.heading", lang, **span),
         big=week_lines(facts, lang)[0],
-        lines=[*week_lines(facts, lang)[1:], *times_lines(facts, lang), *unusual_lines(facts, lang)],
+        lines=[*week_lines(facts, lang)[1:], *times_lines(facts, lang), *unusual_lines(facts, lang),
+               *_climate_lines(session, home, facts.first, lang)],
         alt=alt,
         subject=t("reports.weekly.email_subject", lang, **span),
         image=delivery.graph_image_urls(home.id, facts.last, "week"),
         page_link=links.page_url("usage", h=home.id, w=recipient.watcher.id, d=facts.last.isoformat(), v="week"),
     )
     return delivery.payload_for(recipient.channel, content, lang)
+
+
+def _climate_lines(session: Session, home: Home, first: date, lang: str) -> list[str]:
+    from core.climate.marks import week_lines as climate_lines
+
+    return climate_lines(session, home, first, lang)
 
 
 def key(home_id: int, first: date, watcher_id: int, channel: str) -> str:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 02:08:38.647244
+Create Date: 2026-11-30 02:19:17.085193
 """
 
 from __future__ import annotations
@@ -116,6 +116,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_watcher')),
     sa.UniqueConstraint('line_user_id', name=op.f('uq_watcher_line_user_id'))
     )
+    op.create_table('weather_day',
+    sa.Column('office', sa.String(length=8), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('station', sa.String(length=16), nullable=True),
+    sa.Column('t_max', sa.Float(), nullable=True),
+    sa.Column('t_min', sa.Float(), nullable=True),
+    sa.Column('wbgt_max', sa.Float(), nullable=True),
+    sa.Column('issued_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('fetched_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('office', 'day', name=op.f('pk_weather_day'))
+    )
     op.create_table('webhook_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('webhook_event_id', sa.String(length=64), nullable=False),
@@ -149,6 +160,7 @@ def upgrade() -> None:
     sa.Column('wake_grace_minutes', sa.Integer(), nullable=False),
     sa.Column('over_usage_percent', sa.Integer(), nullable=False),
     sa.Column('night_watch_enabled', sa.Boolean(), nullable=False),
+    sa.Column('climate_watch_enabled', sa.Boolean(), nullable=False),
     sa.Column('daily_report_time', sa.Time(), nullable=False),
     sa.Column('escalation_policy', sa.JSON(), nullable=True),
     sa.Column('watchability', sa.Float(), nullable=True),
@@ -171,6 +183,13 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['home_id'], ['home.id'], name=op.f('fk_home_baseline_home_id_home'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('home_id', name=op.f('pk_home_baseline'))
     )
+    op.create_table('home_climate',
+    sa.Column('home_id', sa.Integer(), nullable=False),
+    sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['home_id'], ['home.id'], name=op.f('fk_home_climate_home_id_home'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('home_id', name=op.f('pk_home_climate'))
+    )
     op.create_table('home_watcher',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('home_id', sa.Integer(), nullable=False),
@@ -185,6 +204,7 @@ def upgrade() -> None:
     sa.Column('notify_monthly', sa.Boolean(), nullable=False),
     sa.Column('notify_usage', sa.Boolean(), nullable=False),
     sa.Column('notify_over_usage', sa.Boolean(), nullable=False),
+    sa.Column('notify_climate', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['home_id'], ['home.id'], name=op.f('fk_home_watcher_home_id_home'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['watcher_id'], ['watcher.id'], name=op.f('fk_home_watcher_watcher_id_watcher'), ondelete='CASCADE'),
@@ -198,7 +218,7 @@ def upgrade() -> None:
     op.create_table('incident',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('home_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('no_wake', 'inactivity', 'flat_usage', 'night_activity', 'usage_resumed', 'over_usage', 'data_gap', name='incidentkind', native_enum=False, length=32), nullable=False),
+    sa.Column('kind', sa.Enum('no_wake', 'inactivity', 'flat_usage', 'night_activity', 'usage_resumed', 'over_usage', 'data_gap', 'heat_risk', 'cold_risk', name='incidentkind', native_enum=False, length=32), nullable=False),
     sa.Column('state', sa.Enum('open', 'escalating', 'acknowledged', 'closed', name='incidentstate', native_enum=False, length=32), nullable=False),
     sa.Column('window_start', sa.DateTime(timezone=True), nullable=False),
     sa.Column('detected_at', sa.DateTime(timezone=True), nullable=False),
@@ -212,7 +232,7 @@ def upgrade() -> None:
     sa.Column('acknowledged_by', sa.String(length=120), nullable=True),
     sa.Column('ack_source', sa.String(length=32), nullable=True),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('close_reason', sa.Enum('resident_ok', 'acknowledged', 'usage_seen', 'safe', 'false_alarm', 'exhausted', 'consent_withdrawn', 'notice', 'contract_ended', name='closereason', native_enum=False, length=32), nullable=True),
+    sa.Column('close_reason', sa.Enum('resident_ok', 'acknowledged', 'usage_seen', 'safe', 'false_alarm', 'exhausted', 'consent_withdrawn', 'notice', 'contract_ended', 'cooling_seen', 'paused', name='closereason', native_enum=False, length=32), nullable=True),
     sa.ForeignKeyConstraint(['home_id'], ['home.id'], name=op.f('fk_incident_home_id_home'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_incident'))
     )
@@ -396,6 +416,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_home_watcher_home_id'))
 
     op.drop_table('home_watcher')
+    op.drop_table('home_climate')
     op.drop_table('home_baseline')
     op.drop_table('home')
     with op.batch_alter_table('webhook_event', schema=None) as batch_op:
@@ -403,6 +424,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_webhook_event_pending')
 
     op.drop_table('webhook_event')
+    op.drop_table('weather_day')
     op.drop_table('watcher')
     op.drop_table('meter_source_cursor')
     op.drop_table('meter_reading')

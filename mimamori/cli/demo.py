@@ -306,6 +306,11 @@ def register(cli: click.Group) -> None:
                   help="where to write the graph PNG (default var/demo/graph-<day>.png)")
     @click.option("--database-url", default=None,
                   help="an empty database to run on (default: a temporary SQLite file, deleted after)")
-    def demo(as_json: bool, lang: str, out: Path | None, database_url: str | None) -> None:
+    @click.option("--heat", is_flag=True, help="a hot afternoon instead: forecast, no cooling, nudge, family")
+    def demo(as_json: bool, lang: str, out: Path | None, database_url: str | None, heat: bool) -> None:
         """Play a morning where a senior living alone does not get up, with local fakes only."""
+        if heat:
+            from mimamori.cli.demo_heat import run_heat_demo
+
+            sys.exit(run_heat_demo(as_json=as_json, lang=lang, out=out, database_url=database_url))
         sys.exit(run_demo(as_json=as_json, lang=lang, out=out, database_url=database_url))

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "mimamori.cli.escalation",
     "mimamori.cli.ops",
     "mimamori.cli.leaving",
+    "mimamori.cli.climate",
     "mimamori.cli.demo",
     "mimamori.cli.line",
     "mimamori.cli.replay",

@@ -129,6 +129,11 @@ def _as_text(snap: Any, leader: dict[str, Any] | None, settings: Settings, stuck
         out.append(f"  home {h['home_id']:<6} meter {h['meter_id']}"
                    f"  last reading {_local(h['last_reading_at'], settings)}"
                    f"  gap since {_local(h['gap_since'], settings)}")
+    out += ["", f"Weather gaps (no heat or cold message where the forecast is missing or late):"
+                f" {len(snap.weather_gaps)} area(s)"]
+    for g in snap.weather_gaps:
+        out.append(f"  office {g['office']}  {g['reason']:<8} homes {g['homes']}"
+                   f"  issued {_local(g['issued_at'], settings) if g['issued_at'] else '-'}")
     pending = ", ".join(f"{c} {n}" for c, n in sorted(snap.outbox_pending.items())) or "none"
     out += ["", f"Outbox: pending {pending}; due now {snap.outbox_due},"
                 f" oldest due {_minutes(snap.outbox_oldest_due_seconds)}"]

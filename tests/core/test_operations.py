@@ -68,3 +68,10 @@ def test_a_healthy_service_passes_the_check(db, clock, make_home) -> None:
     make_home(last_reading_at=clock.now() - timedelta(minutes=70))
     result = CliRunner().invoke(cli, ["status", "--check"])
     assert result.exit_code == 0, result.output
+
+
+def test_status_shows_areas_whose_forecast_is_missing(db, clock, make_home) -> None:
+    make_home(address="大阪府大阪市北区")
+    data = json.loads(CliRunner().invoke(cli, ["status", "--json"]).output)
+    assert data["weather_gaps"] == [{"office": "270000", "homes": 1, "reason": "missing", "issued_at": None}]
+    assert "office 270000  missing" in CliRunner().invoke(cli, ["status"]).output

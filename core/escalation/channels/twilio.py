@@ -113,18 +113,19 @@ class TwilioSender:
 
     def _call(self, message: OutgoingMessage) -> SendResult:
         p = message.payload
+        kwargs: dict[str, Any] = {}
+        if p.get("status_callback"):  # a one-way call (a heat nudge) has no outcome to record
+            kwargs.update(status_callback=p["status_callback"], status_callback_event=CALL_EVENTS,
+                          status_callback_method="POST")
+        if p.get("amd_callback"):
+            kwargs.update(machine_detection="Enable", async_amd="true", async_amd_status_callback=p["amd_callback"],
+                          async_amd_status_callback_method="POST")
         call = self.client.calls.create(
             to=message.recipient,
             from_=self.settings.twilio_from,
             twiml=p["twiml"],
-            status_callback=p["status_callback"],
-            status_callback_event=CALL_EVENTS,
-            status_callback_method="POST",
-            machine_detection="Enable",
-            async_amd="true",
-            async_amd_status_callback=p["amd_callback"],
-            async_amd_status_callback_method="POST",
             timeout=int(p.get("ring_seconds", 30)),
+            **kwargs,
         )
         return SendResult(str(call.sid))
 

@@ -30,4 +30,23 @@ TEXTS: dict[str, str] = {
     "demo.graph_written": "Wrote this morning's graph: {path}",
     "demo.no_incident": "Nothing unusual was detected this morning (is detection installed?).",
     "demo.took": "(the demo took {seconds:.1f} s, all on local fake servers)",
+    # mimamori demo --heat
+    "demo.heat.intro": (
+        "{resident} lives alone in Suginami, Tokyo; {watcher} watches over her on LINE. Ten weeks of this summer "
+        "taught the service how her air conditioner shows on hot days (watching: {status})."
+    ),
+    "demo.heat.day": "Tuesday 4 August 2026. {resident} is at home and has not switched the air conditioner on.",
+    "demo.heat.forecast": "JMA forecast: Tokyo's high {t_max:.0f}°C{alert}",
+    "demo.heat.alert": ", heat-stroke alert (WBGT {wbgt})",
+    "demo.heat.no_cooling": "Someone is at home, but no air conditioning shows since {since}",
+    "demo.heat.resident_nudged": "Nudged {to} on {channel}: \"{text}\"",
+    "demo.heat.watcher_told": "Still no air conditioning: told {to} on {channel}",
+    "demo.heat.watcher_told_cooling_on": "Told {to} the air conditioner is on now",
+    "demo.heat.cooling_seen": "The air conditioner shows in the readings",
+    "demo.heat.closed": "Done for today ({reason})",
+    "demo.heat.nothing": "This afternoon the service sent nothing.",
+    "demo.heat.reason.cooling_seen": "the air conditioner is on",
+    "demo.heat.reason.exhausted": "the day is over",
+    "demo.heat.reason.paused": "watching is paused",
+    "demo.heat.graph_written": "Wrote the day's graph (hot day and air-conditioning times marked): {path}",
 }

@@ -30,4 +30,23 @@ TEXTS: dict[str, str] = {
     "demo.graph_written": "この朝のグラフを書き出しました: {path}",
     "demo.no_incident": "この朝、見守りは異常を検知しませんでした（検知の部品が入っていない可能性があります）。",
     "demo.took": "（デモの所要時間 {seconds:.1f} 秒。すべて手元の偽サーバーで動いています）",
+    # mimamori demo --heat
+    "demo.heat.intro": (
+        "ひとり暮らしの{resident}さん（東京都杉並区）。ご家族の{watcher}さんが LINE で見守っています。"
+        "この夏10週間の電気の使い方から、暑い日のエアコンの使い方を学びました（見守りの状態: {status}）。"
+    ),
+    "demo.heat.day": "2026年8月4日(火)。{resident}さんは家にいますが、今日はエアコンをつけていません。",
+    "demo.heat.forecast": "気象庁の予報: 東京の最高気温 {t_max:.0f}度{alert}",
+    "demo.heat.alert": "、熱中症警戒アラート（暑さ指数 {wbgt}）",
+    "demo.heat.no_cooling": "家にいる様子はありますが、{since}からエアコンの電気が見えません",
+    "demo.heat.resident_nudged": "{to}に {channel} でお声がけ: 「{text}」",
+    "demo.heat.watcher_told": "まだエアコンが見えないため、{to}に {channel} でお知らせしました",
+    "demo.heat.watcher_told_cooling_on": "{to}に「エアコンがつきました」とお知らせしました",
+    "demo.heat.cooling_seen": "エアコンの電気が見え始めました",
+    "demo.heat.closed": "今日の見守りを終えました（{reason}）",
+    "demo.heat.nothing": "この午後、見守りは何もお知らせしませんでした。",
+    "demo.heat.reason.cooling_seen": "エアコンがつきました",
+    "demo.heat.reason.exhausted": "一日が終わりました",
+    "demo.heat.reason.paused": "見守りが一時停止中です",
+    "demo.heat.graph_written": "この日のグラフ（暑い日とエアコンの時間の印つき）を書き出しました: {path}",
 }

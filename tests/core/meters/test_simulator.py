@@ -109,7 +109,8 @@ def test_the_meter_cycle_pulls_refreshes_statuses_learns_new_homes_then_detects(
     from core.jobs import CYCLE_STEPS, resolve
 
     assert [s.name for s in CYCLE_STEPS] == [
-        "meter_cycle.pull", "meter_cycle.readiness", "meter_cycle.baselines", "meter_cycle.detect"
+        "meter_cycle.pull", "meter_cycle.readiness", "meter_cycle.baselines", "meter_cycle.detect",
+        "meter_cycle.climate",
     ]
     assert resolve(CYCLE_STEPS[0].func) is not None
     assert resolve(CYCLE_STEPS[1].func) is not None
