@@ -10,8 +10,8 @@ the home's quiet and "stuck on one level" stretches (core/detection/survival.py)
 when a stretch is rarer than the home's false-alarm budget allows.
 
 Coarse readings (a 0.1 kWh register) are first averaged over the home's own step rhythm: as
-many half-hours as its standby takes to move the register one step (1 to 4), so that a fridge
-night reading 0.0, 0.0, 0.1, 0.0 looks like the steady 0.03 kWh it is.
+many half-hours as its standby takes to move the register two steps (1 to 4, up to 2 h), so
+that a fridge night reading 0.0, 0.0, 0.1, 0.0 looks like the steady 0.03 kWh it is.
 """
 
 from __future__ import annotations
@@ -239,7 +239,8 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
 
 
 def step_rhythm(raw: np.ndarray) -> np.ndarray:
-    """Half-hours the home's standby takes to move its register one step (1 for fine data).
+    """Half-hours the home's standby takes to move its register two steps (1 for fine data): a
+    reading one step off either way then averages out.
 
     ``raw`` [H, D, 48]: the step is the smallest difference between the home's readings,
     the standby the mean of its night readings."""
@@ -248,7 +249,7 @@ def step_rhythm(raw: np.ndarray) -> np.ndarray:
     night = raw[:, :, NIGHT_SLOTS].reshape(h, -1)
     seen = ~np.isnan(night)
     standby = np.where(seen, night, 0.0).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)
-    slots = np.ceil(step / np.maximum(standby, 1e-3) - 1e-6)
+    slots = np.ceil(2 * step / np.maximum(standby, 1e-3) - 1e-6)  # two steps: a +-1 step reading averages out
     return np.clip(slots, 1, MAX_SMOOTH_SLOTS).astype(np.int64)
 
 

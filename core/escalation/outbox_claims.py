@@ -69,7 +69,8 @@ def _candidates(session: Session, limit: int) -> list[OutboxMessage]:
         select(OutboxMessage)
         .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now,
                or_(OutboxMessage.channel.not_in(GATED), ~blocked))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        # A row in doubt first: its worker died holding it, and it is the oldest try of all.
+        .order_by(OutboxMessage.in_doubt_since.is_(None), OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
     if is_postgres(session):

@@ -100,7 +100,8 @@ class Result:
     stuck: int
     late: int
     delays: list[float]
-    takeovers: list[float]
+    takeovers: list[float]  # kill -> another worker holds (or settled) each row the victim held
+    settled_after_kill: list[float]  # kill -> the row recorded as sent (more kills may fall in between)
     pii_leaks: list[str]
     seconds: float
     load: str
@@ -111,12 +112,13 @@ class Result:
             (values[0] if values else 0.0)
 
     def summary(self) -> str:
-        d, t = self.delays, self.takeovers
+        d, t, k = self.delays, self.takeovers, self.settled_after_kill
         return (f"policy={self.policy} incidents={self.incidents} kills={self.kills} messages={self.expected} "
                 f"deliveries={self.deliveries} lost={self.lost} duplicates={self.duplicates} stuck={self.stuck} "
                 f"late={self.late} send_delay_p50={self._p(d, 50):.1f}s p95={self._p(d, 95):.1f}s "
                 f"max={max(d, default=0):.1f}s takeover_n={len(t)} p50={self._p(t, 50):.1f}s "
-                f"p95={self._p(t, 95):.1f}s max={max(t, default=0):.1f}s pii_leaks={len(self.pii_leaks)} "
+                f"p95={self._p(t, 95):.1f}s max={max(t, default=0):.1f}s "
+                f"kill_to_sent_p50={self._p(k, 50):.1f}s p95={self._p(k, 95):.1f}s pii_leaks={len(self.pii_leaks)} "
                 f"wall={self.seconds:.0f}s load=[{self.load}]")
 
 
@@ -180,6 +182,9 @@ class Chaos:
         self.spawned = 0
         self.logs: dict[int, Path] = {}
         self.up_since: dict[int, float] = {}
+        self.orphans: dict[int, tuple[float, set[int]]] = {}  # row -> (killed at, by whom it was held)
+        self.reclaims: list[float] = []
+        self.watch_lock = threading.Lock()
         self.opened: list[tuple[int, str]] = []
 
     # ---- workers ------------------------------------------------------------------
@@ -221,6 +226,26 @@ class Chaos:
                 out[int(str(app).rpartition(":")[2] or 0)].append(int(row))
         return out
 
+    def _watch(self, stop: threading.Event) -> None:
+        """Take-over: how long a killed worker's rows wait before another worker holds (or has
+        settled) them, polled every 0.2 s."""
+        while not stop.wait(0.2):
+            with self.watch_lock:
+                if not self.orphans:
+                    continue
+                rows = list(self.orphans)
+            held = {row: pid for pid, ids in self._held().items() for row in ids}
+            with db.session_scope() as s:
+                settled = set(s.scalars(select(OutboxMessage.id).where(
+                    OutboxMessage.id.in_(rows), OutboxMessage.state != OutboxState.PENDING)))
+            now = time.monotonic()
+            with self.watch_lock:
+                for row in rows:
+                    killed_at, dead = self.orphans[row]
+                    if row in settled or (row in held and held[row] not in dead):
+                        self.reclaims.append(now - killed_at)
+                        del self.orphans[row]
+
     def _pick(self) -> list[subprocess.Popen[bytes]]:
         """More often than not a worker caught holding messages (the moment that used to lose
         calls), whatever its age; else one (now and then all) that has been up ``min_age``."""
@@ -239,7 +264,11 @@ class Chaos:
         for p in victims:
             p.send_signal(signal.SIGKILL)
         self.killed += len(victims)
-        self.kills.append((datetime.now(UTC), held))
+        at = datetime.now(UTC)
+        self.kills.append((at, held))
+        with self.watch_lock:
+            for row in held:
+                self.orphans.setdefault(row, (time.monotonic(), {p.pid for p in victims}))
         for p in victims:
             p.wait()
             self.procs.remove(p)
@@ -296,6 +325,8 @@ class Chaos:
         stop = threading.Event()
         opener = threading.Thread(target=self._open_all, args=(homes, webhook, stop), daemon=True)
         opener.start()
+        watcher = threading.Thread(target=self._watch, args=(stop,), daemon=True)
+        watcher.start()
         try:
             chaos_until = time.monotonic() + cfg.chaos_seconds
             while time.monotonic() < chaos_until:
@@ -304,11 +335,12 @@ class Chaos:
                     self._kill(victims, env)
             chaos_end = datetime.now(UTC)
             opener.join()
+            drain_until = time.monotonic() + cfg.drain_seconds
+            while time.monotonic() < drain_until and self._sent() < expected:
+                time.sleep(0.5)
         finally:
             stop.set()
-        drain_until = time.monotonic() + cfg.drain_seconds
-        while time.monotonic() < drain_until and self._sent() < expected:
-            time.sleep(0.5)
+        watcher.join()
         return chaos_end
 
     def _stop_workers(self) -> None:
@@ -356,15 +388,16 @@ class Chaos:
                 delays.append((first - r.created_at).total_seconds())
                 late += first > max(r.created_at, chaos_end) + LATE_AFTER_CHAOS
         sent_at = {r.id: r.sent_at for r in rows}
-        takeovers = [(sent_at[row] - at).total_seconds() for at, held in self.kills for row in held
-                     if sent_at.get(row) and sent_at[row] > at]
+        settled = [(sent_at[row] - at).total_seconds() for at, held in self.kills for row in held
+                   if sent_at.get(row) and sent_at[row] > at]
         return Result(
             policy=self.cfg.policy.name, incidents=len(self.opened), kills=self.killed,
             expected=expected, deliveries=sum(len(v) for v in got.values()),
             lost=sum(1 for r in rows if not got.get(r.id)) + max(0, expected - len(rows)),
             duplicates=sum(len(v) - 1 for v in got.values() if len(v) > 1),
             stuck=sum(1 for r in rows if r.state is not OutboxState.SENT),
-            late=late, delays=delays, takeovers=takeovers, pii_leaks=self._leaks(len(homes)),
+            late=late, delays=delays, takeovers=list(self.reclaims), settled_after_kill=settled,
+            pii_leaks=self._leaks(len(homes)),
             seconds=seconds, load=" ".join(f"{x:.2f}" for x in os.getloadavg()),
         )
 
