@@ -162,16 +162,20 @@ def warn_if_nearing_quota(session: Session, now: datetime, settings: Settings) -
 
 
 _last_check = float("-inf")
+_pending = False  # LINE pushes went out since the last look
 
 
-def after_pushes(settings: Settings) -> str | None:
-    """Called by the dispatcher after it pushed on LINE: :func:`warn_if_nearing_quota` in its own
-    transaction, at most every :data:`CHECK_EVERY_SECONDS` in this process; never raises."""
-    global _last_check
+def after_pushes(settings: Settings, pushed: bool = True) -> str | None:
+    """Called by the dispatcher on every round (``pushed``: it sent on LINE): :func:`warn_if_nearing_quota`
+    in its own transaction, at most every :data:`CHECK_EVERY_SECONDS` in this process, and still once
+    after a burst that ended inside that window (so a Monday's digests are judged the same morning,
+    not at next week's burst); never raises."""
+    global _last_check, _pending
+    _pending = _pending or pushed
     tick = time.monotonic()
-    if tick - _last_check < CHECK_EVERY_SECONDS:
+    if not _pending or tick - _last_check < CHECK_EVERY_SECONDS:
         return None
-    _last_check = tick
+    _last_check, _pending = tick, False
     try:
         with session_scope() as session:
             return warn_if_nearing_quota(session, clock.now(), settings)
@@ -182,5 +186,5 @@ def after_pushes(settings: Settings) -> str | None:
 
 def reset_throttle() -> None:
     """Tests and benchmarks: let the next dispatch look at the quota again."""
-    global _last_check
-    _last_check = float("-inf")
+    global _last_check, _pending
+    _last_check, _pending = float("-inf"), False

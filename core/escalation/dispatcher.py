@@ -214,8 +214,8 @@ def _send_batch(jobs: list[Job], channels: dict[Channel, Sender], settings: Sett
         if time.monotonic() - started > FINISH_AFTER_SECONDS:
             flush()
     flush()
-    if any(job.message.channel is Channel.LINE for job in jobs):
-        push_budget.after_pushes(settings)  # warns the operator before the month's quota runs out
+    # Warns the operator before the month's quota runs out (also a few minutes after a burst ends).
+    push_budget.after_pushes(settings, pushed=any(job.message.channel is Channel.LINE for job in jobs))
     return sent
 
 
@@ -237,6 +237,7 @@ def dispatch_due(limit: int = 100, channels: dict[Channel, Sender] | None = None
         finally:  # a crash: what this process holds goes back, as the process dying would do
             holder.release(k for job in jobs for k in job.keys)
         handled += len(jobs)
+    push_budget.after_pushes(settings, pushed=False)  # the quota's look after a burst that ended
     return sent
 
 

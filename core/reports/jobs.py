@@ -101,9 +101,10 @@ def _weekly_for(session: Session, home: Home, now: datetime) -> int:
     since_digest_day = _days_since_digest_day(local_day)
     if since_digest_day > WEEKLY_CATCH_UP_DAYS:
         return 0
-    today = _report_day(session, home, now) if since_digest_day == 0 else local_day
-    if today is None:
-        return 0
+    if since_digest_day == 0 and _report_day(session, home, now) is None:
+        return 0  # Monday: after the report time, once Sunday's readings are in (or waited for)
+    if since_digest_day and now.astimezone(home_tz(home)).time() < home.daily_report_time:
+        return 0  # a catch-up day: the week's data is in; still never before the report time (no push at 1 a.m.)
     digest_day = local_day - timedelta(days=since_digest_day)
     return weekly.send_weekly(session, home, digest_day - timedelta(days=7), digest_day)
 

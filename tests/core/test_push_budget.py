@@ -110,3 +110,16 @@ def test_status_and_metrics_show_pushes_per_home_month_and_the_bill(settings, db
     assert value(samples, "mimamori_line_pushes_per_home_month") == 30.0
     assert value(samples, "mimamori_line_projected_bill_yen", plan="standard") == 15_000
     assert value(samples, "mimamori_line_quota_warning") == 0
+
+
+def test_a_burst_that_ends_inside_the_window_is_still_judged_after_it(settings, db, clock) -> None:
+    settings.line_plan = "free"
+    clock.set(TENTH_DAY)
+    push_budget.reset_throttle()
+    assert push_budget.after_pushes(settings, pushed=True) is None  # the burst's first batch: nothing yet
+    _sent(170, TENTH_DAY)  # the rest of the burst goes out within the 5 minutes
+    assert push_budget.after_pushes(settings, pushed=True) is None  # throttled
+    assert push_budget.after_pushes(settings, pushed=False) is None  # still inside the window
+    push_budget._last_check -= push_budget.CHECK_EVERY_SECONDS  # the window passes; nothing more is pushed
+    assert push_budget.after_pushes(settings, pushed=False) == "used"
+    assert push_budget.after_pushes(settings, pushed=False) is None  # nothing pushed since: no new look

@@ -83,3 +83,16 @@ def test_the_digest_is_one_valid_carousel_on_line_and_a_readable_email(make_home
     assert len(line.payload["messages"]) == 1  # one push, however many bubbles
     assert email.payload["subject"].startswith("[mimamori]")
     assert t("reports.weekly.nothing_unusual", "en") in email.payload["text"]
+
+
+def test_a_digest_missed_on_monday_goes_out_by_wednesday_at_the_report_time(make_home, make_watcher, clock) -> None:
+    from core.reports.jobs import send_due_weekly_digests
+
+    home = make_home()
+    make_watcher(home)
+    _week(home.id)
+    tuesday_1am = datetime(2026, 6, 15, 16, 0, tzinfo=UTC)  # Tue 6/16 01:00 JST: nobody is pushed at night
+    assert send_due_weekly_digests(tuesday_1am) == 0
+    assert send_due_weekly_digests(tuesday_1am + timedelta(hours=7, minutes=5)) == 1  # 08:05 JST
+    assert send_due_weekly_digests(tuesday_1am + timedelta(days=1, hours=8)) == 0  # once
+    assert send_due_weekly_digests(tuesday_1am + timedelta(days=2, hours=8)) == 0  # Thursday: no digest is due
