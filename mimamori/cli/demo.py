@@ -134,6 +134,32 @@ class WebhookHands:
             time.sleep(0.02)
 
 
+
+def demo_world(stack: ExitStack, *, prefix: str, database_url: str | None, start: datetime, **settings: Any) -> Any:
+    """A demo's temporary world, torn down by ``stack``: settings, migrated database, a manual clock
+    at ``start`` and the real web app served on a free local port. Returns (clock, server)."""
+    from bot.app import create_app
+    from core import clock as clock_module
+    from core import migrate
+    from core.db import init_db
+    from core.settings import Settings, use_settings
+
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix)))
+    port = _free_port()
+    config = Settings(database_url=database_url or f"sqlite:///{folder / 'demo.db'}", mimamori_env="dev",
+                      host="127.0.0.1", port=port, public_base_url=None, log_level="ERROR", **settings)
+    use_settings(config)
+    stack.callback(use_settings, None)
+    migrate.upgrade(config.database_url)
+    engine = init_db(config)
+    stack.callback(engine.dispose)
+    clock = clock_module.ManualClock(start)
+    stack.enter_context(clock_module.use_clock(clock))
+    app = create_app(config)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per HTTP request is noise here
+    return clock, stack.enter_context(_Server(app, port))
+
+
 def _local(at: datetime, tz: str = "Asia/Tokyo") -> str:
     return at.astimezone(ZoneInfo(tz)).strftime("%H:%M")
 
@@ -172,13 +198,11 @@ def describe(event: Any, lang: str) -> list[str]:
 
 def run_demo(*, as_json: bool, lang: str, out: Path | None, database_url: str | None) -> int:
     started = time.monotonic()
-    from bot.app import create_app
-    from core import clock as clock_module
-    from core import demo, migrate
-    from core.db import init_db, session_scope
+    from core import demo
+    from core.db import session_scope
     from core.models import Home
     from core.reports.graph import render_day
-    from core.settings import Settings, use_settings
+    from core.settings import get_settings
 
     err = click.get_text_stream("stderr")
 
@@ -186,22 +210,9 @@ def run_demo(*, as_json: bool, lang: str, out: Path | None, database_url: str | 
         click.echo(text, err=as_json)
 
     with ExitStack() as stack:
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mimamori-demo-")))
-        port = _free_port()
-        settings = Settings(database_url=database_url or f"sqlite:///{folder / 'demo.db'}", mimamori_env="dev",
-                            host="127.0.0.1", port=port, public_base_url=None, log_level="ERROR",
-                            meter_source="simulator")
-        use_settings(settings)
-        stack.callback(use_settings, None)
-        migrate.upgrade(settings.database_url)
-        engine = init_db(settings)
-        stack.callback(engine.dispose)
         begin, still_from = demo.demo_morning(START)
-        clock = clock_module.ManualClock(begin)
-        stack.enter_context(clock_module.use_clock(clock))
-        app = create_app(settings)
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per HTTP request is noise here
-        server = stack.enter_context(_Server(app, port))
+        clock, server = demo_world(stack, prefix="mimamori-demo-", database_url=database_url, start=begin,
+                                   meter_source="simulator")
         twilio = server.app.extensions.get("twilio_emulator")
         if twilio is not None:
             twilio.script("no_answer", "no_answer", "machine")  # nobody picks up; then the voicemail
@@ -245,7 +256,7 @@ def run_demo(*, as_json: bool, lang: str, out: Path | None, database_url: str | 
             for extra in lines[1:]:
                 click.echo(extra)
 
-        hands = WebhookHands(settings, twilio, lambda m: click.echo(m, err=True))
+        hands = WebhookHands(get_settings(), twilio, lambda m: click.echo(m, err=True))
         incident_id = demo.play_morning(clock, cast, lang=lang, hands=hands, on_event=on_event)
         if incident_id is None:
             click.echo(t("demo.no_incident", lang), err=True)

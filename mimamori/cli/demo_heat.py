@@ -8,8 +8,6 @@ loopback port (the LINE emulator receives the pushes), a ManualClock the story m
 from __future__ import annotations
 
 import json
-import logging
-import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -40,34 +38,19 @@ def describe(event: Any, lang: str) -> str:
 
 def run_heat_demo(*, as_json: bool, lang: str, out: Path | None, database_url: str | None) -> int:
     started = time.monotonic()
-    from bot.app import create_app
-    from core import clock as clock_module
-    from core import demo_heat, migrate
-    from core.db import init_db, session_scope
+    from core import demo_heat
+    from core.db import session_scope
     from core.models import Home
     from core.reports.graph import render_day
-    from core.settings import Settings, use_settings
-    from mimamori.cli.demo import _free_port, _local, _Server
+    from mimamori.cli.demo import _local, demo_world
 
     def say(text: str = "") -> None:
         click.echo(text, err=as_json)
 
     with ExitStack() as stack:
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mimamori-heat-")))
-        port = _free_port()
-        settings = Settings(database_url=database_url or f"sqlite:///{folder / 'demo.db'}", mimamori_env="dev",
-                            host="127.0.0.1", port=port, public_base_url=None, log_level="ERROR",
-                            meter_source="none", weather_source="fixtures")
-        use_settings(settings)
-        stack.callback(use_settings, None)
-        migrate.upgrade(settings.database_url)
-        engine = init_db(settings)
-        stack.callback(engine.dispose)
-        clock = clock_module.ManualClock(demo_heat._jst(demo_heat.HEAT_DAY, 3))
-        stack.enter_context(clock_module.use_clock(clock))
-        app = create_app(settings)
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        stack.enter_context(_Server(app, port))
+        clock, _server = demo_world(stack, prefix="mimamori-heat-", database_url=database_url,
+                                    start=demo_heat._jst(demo_heat.HEAT_DAY, 3), meter_source="none",
+                                    weather_source="fixtures")
         with session_scope() as session:
             if session.scalar(select(func.count(Home.id))):
                 raise click.ClickException(f"{database_url} already has homes: the demo needs an empty database")
