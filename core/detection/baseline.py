@@ -33,7 +33,7 @@ NIGHT_SLOTS = np.arange(2, 10)  # 01:00-05:00 local
 MORNING_SLOTS = (8, 26)  # wake is looked for between 04:00 and 13:00
 EVENING_SLOTS = (36, 54)  # sleep between 18:00 and 03:00 (next day)
 WATCHABLE_MIN = 0.35  # below this a home is told it cannot be watched well
-SCHEMA = 2
+SCHEMA = 2  # what the learned arrays mean: bump it when that changes, and stored rows relearn
 MAX_SMOOTH_SLOTS = 4  # never average over more than 2 h
 
 
@@ -98,34 +98,6 @@ class Baselines:
             return value[index]
 
         return Baselines(**{f.name: pick(f.name) for f in fields(self)})
-
-    def to_json(self, i: int) -> dict[str, Any]:
-        """One home's baseline as plain JSON (for HomeBaseline.data)."""
-        data: dict[str, Any] = {"schema": SCHEMA}
-        for f in fields(self):
-            value = getattr(self, f.name)[i]
-            data[f.name] = _json_numbers(value)
-        return data
-
-    @staticmethod
-    def from_json(items: list[dict[str, Any] | None]) -> Baselines:
-        """Stack per-home JSON baselines; a missing one becomes an empty, not-ready baseline."""
-        empty = empty_baselines(1)
-        columns: dict[str, list[Any]] = {f.name: [] for f in fields(Baselines)}
-        for item in items:
-            ok = item is not None and item.get("schema") == SCHEMA
-            for f in fields(Baselines):
-                columns[f.name].append(np.asarray(item[f.name]) if ok else getattr(empty, f.name)[0])
-        return Baselines(
-            **{name: np.asarray(values, dtype=getattr(empty, name).dtype) for name, values in columns.items()}
-        )
-
-
-def _json_numbers(value: np.ndarray | float) -> Any:
-    """Numbers for JSON: rounded, with NaN/inf as null (PostgreSQL's json refuses NaN)."""
-    arr = np.round(np.asarray(value, dtype=np.float64), 5)
-    out = np.where(np.isfinite(arr), arr, None)
-    return out.tolist() if arr.ndim else out.item()
 
 
 def empty_baselines(h: int) -> Baselines:

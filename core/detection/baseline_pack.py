@@ -25,9 +25,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from core.detection.baseline import Baselines, empty_baselines
+from core.detection.baseline import SCHEMA, Baselines, empty_baselines
 
-MAGIC = b"MB"
+MAGIC = b"MB" + bytes([SCHEMA])  # a row learned under another SCHEMA reads as not ready
 _LEN = struct.Struct("<H")
 
 
@@ -59,10 +59,11 @@ def pack(base: Baselines, i: int) -> bytes:
 
 def _split(blob: bytes) -> tuple[bytes, bytes]:
     """(header, body) of a blob; ValueError for anything that is not one."""
-    if blob[:2] != MAGIC or len(blob) < 4:
-        raise ValueError("not a packed baseline")
-    (size,) = _LEN.unpack_from(blob, 2)
-    return bytes(blob[4 : 4 + size]), bytes(blob[4 + size :])
+    start = len(MAGIC) + _LEN.size
+    if blob[: len(MAGIC)] != MAGIC or len(blob) < start:
+        raise ValueError("not a packed baseline of this SCHEMA")
+    (size,) = _LEN.unpack_from(blob, len(MAGIC))
+    return bytes(blob[start : start + size]), bytes(blob[start + size :])
 
 
 def unpack_many(blobs: Sequence[bytes | None]) -> Baselines:

@@ -180,13 +180,14 @@ def test_coarse_register_readings_still_catch_a_quiet_day_and_a_tv_left_on(hist)
 EMERGENCIES = {K.NO_WAKE, K.INACTIVITY, K.FLAT_USAGE}
 
 
-def test_a_baseline_survives_its_json_with_every_learned_array(hist) -> None:
+def test_a_baseline_survives_its_stored_form_with_every_learned_array(hist) -> None:
     from dataclasses import fields
 
     from core.detection.baseline import Baselines
+    from core.detection.baseline_pack import pack, unpack_many
 
     two = baseline_of(np.concatenate([hist, register(hist, 0.1)]))
-    back = Baselines.from_json([two.to_json(0), None, two.to_json(1)])
+    back = unpack_many([pack(two, 0), None, pack(two, 1)])
     for f in fields(Baselines):
         learned, stored = getattr(two, f.name), getattr(back, f.name)
         assert stored.shape == (3, *learned.shape[1:]), f.name
