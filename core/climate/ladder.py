@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import select
@@ -72,7 +71,7 @@ BY_KIND = {tr.kind: tr for tr in TRIGGERS}
 
 
 def _local(home: Home, now: datetime) -> datetime:
-    return now.astimezone(ZoneInfo(home.timezone))
+    return now.astimezone(home.tz)
 
 
 def _hour(local: datetime) -> float:
