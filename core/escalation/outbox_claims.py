@@ -40,6 +40,9 @@ from core.models import EscalationAttempt, OutboxMessage
 
 LEASE = timedelta(minutes=2)  # SQLite only: another process keeps off a claimed row this long
 GATED = (Channel.VOICE, Channel.SMS)  # no idempotency key at the provider: one in doubt per number
+# A call or SMS whose worker died may still be in flight: the provider can create it after the
+# worker is gone. Its retry waits this long, so the lookup sees it (within the 15 s take-over).
+IN_FLIGHT = timedelta(seconds=10)
 SETTLED_LOOKBACK = timedelta(days=2)
 
 
@@ -138,6 +141,8 @@ def _start(session: Session, taken: Taken, now: datetime, postgres: bool) -> lis
         row.in_doubt_since = row.in_doubt_since or now
         if not postgres:
             row.next_attempt_at = now + LEASE
+        elif row.channel in GATED:
+            row.next_attempt_at = now + IN_FLIGHT  # not due again until a dead try's request has landed
         known = row.provider_id
         attempt = attempts.get(row.attempt_id or 0)
         if known is None and attempt is not None and attempt.channel is row.channel:

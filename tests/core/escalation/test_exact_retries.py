@@ -161,3 +161,30 @@ def test_a_killed_workers_rows_are_taken_at_once_and_a_live_ones_never(database_
     other.engine.dispose()
     assert dispatcher.dispatch_due() == 1  # at once, no lease to wait out
     assert len(fake_twilio.calls) == 1
+
+
+def test_a_call_still_in_flight_when_its_worker_died_is_waited_for_then_adopted(database_url, make_home,
+                                                                               make_watcher, clock, fake_twilio):
+    """The provider may create a dead worker's call after the worker is gone: its retry waits
+    IN_FLIGHT (well inside the 15 s take-over), then finds that call and adopts it."""
+    from core.db import is_postgres
+    from core.settings import get_settings
+
+    if not is_postgres(claims.holder().engine):
+        pytest.skip("claims that end with the session are PostgreSQL's (SQLite runs one process)")
+    home = make_home()
+    make_watcher(home)
+    open_emergency(home)
+    engine.tick()
+    other = _other_worker(database_url)
+    with session_scope() as s:
+        jobs = outbox_claims.claim(s, 10, other)
+    settings = get_settings()
+    dispatcher._send(jobs[0], dispatcher.channels_for(settings), settings)  # the call reaches Twilio...
+    other.close()  # ...and its worker dies before recording it
+    other.engine.dispose()
+    assert dispatcher.dispatch_due() == 0  # a try that may still be in flight is not retried at once
+    clock.advance(seconds=outbox_claims.IN_FLIGHT.total_seconds())
+    assert dispatcher.dispatch_due() == 1
+    assert len(fake_twilio.calls) == 1  # the retry adopted the call it found: nobody is called twice
+    assert outbox_claims.IN_FLIGHT.total_seconds() < 15
