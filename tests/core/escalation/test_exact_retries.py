@@ -141,8 +141,8 @@ def _other_worker(database_url: str) -> claims.ClaimHolder:
     return claims.ClaimHolder(make_engine(database_url, poolclass=NullPool))
 
 
-def test_a_killed_workers_rows_are_taken_at_once_and_a_live_ones_never(database_url, make_home, make_watcher,
-                                                                      clock, fake_twilio, fake_line):
+def _claimed_by_another_worker(database_url, make_home, make_watcher) -> tuple[claims.ClaimHolder, list]:
+    """A senior's first call, claimed by another worker process (its own database session)."""
     from core.db import is_postgres
 
     if not is_postgres(claims.holder().engine):
@@ -153,7 +153,12 @@ def test_a_killed_workers_rows_are_taken_at_once_and_a_live_ones_never(database_
     engine.tick()
     other = _other_worker(database_url)
     with session_scope() as s:
-        jobs = outbox_claims.claim(s, 10, other)
+        return other, outbox_claims.claim(s, 10, other)
+
+
+def test_a_killed_workers_rows_are_taken_at_once_and_a_live_ones_never(database_url, make_home, make_watcher,
+                                                                      clock, fake_twilio, fake_line):
+    other, jobs = _claimed_by_another_worker(database_url, make_home, make_watcher)
     assert len(jobs) == 1
     clock.advance(hours=1)  # however slow the other worker is, its claim holds
     assert dispatcher.dispatch_due() == 0 and not fake_twilio.calls
@@ -167,18 +172,9 @@ def test_a_call_still_in_flight_when_its_worker_died_is_waited_for_then_adopted(
                                                                                make_watcher, clock, fake_twilio):
     """The provider may create a dead worker's call after the worker is gone: its retry waits
     IN_FLIGHT (well inside the 15 s take-over), then finds that call and adopts it."""
-    from core.db import is_postgres
     from core.settings import get_settings
 
-    if not is_postgres(claims.holder().engine):
-        pytest.skip("claims that end with the session are PostgreSQL's (SQLite runs one process)")
-    home = make_home()
-    make_watcher(home)
-    open_emergency(home)
-    engine.tick()
-    other = _other_worker(database_url)
-    with session_scope() as s:
-        jobs = outbox_claims.claim(s, 10, other)
+    other, jobs = _claimed_by_another_worker(database_url, make_home, make_watcher)
     settings = get_settings()
     dispatcher._send(jobs[0], dispatcher.channels_for(settings), settings)  # the call reaches Twilio...
     other.close()  # ...and its worker dies before recording it
