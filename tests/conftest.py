@@ -28,6 +28,7 @@ from core import migrate
 from core.clock import ManualClock
 from core.db import Base, make_engine
 from core.settings import Settings, use_settings
+from tests.processes import processes  # noqa: F401 (a fixture for every test that starts real processes)
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

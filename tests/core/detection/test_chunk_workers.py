@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -20,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from core.db import session_scope
 from core.detection import chunks
-from tests.core.test_scheduler_processes import Process
+from tests.processes import Process
 
 from .test_chunks import done_chunks, emergencies_by_home, seed_cycle
 from .test_live import NOW
@@ -52,14 +51,6 @@ def _all_done(cycle_at) -> bool:
 def worker_env(db, database_url: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": database_url, "MIMAMORI_ENV": "dev", "LOG_FORMAT": "json",
             "WORKER_IDLE_SECONDS": "0.5", "DETECTION_CHUNK_HOMES": "2"}
-
-
-@pytest.fixture
-def processes() -> Iterator[list[Process]]:
-    started: list[Process] = []
-    yield started
-    for p in started:
-        p.stop()
 
 
 def test_every_home_is_evaluated_once_per_cycle_even_when_a_worker_dies_mid_chunk(
