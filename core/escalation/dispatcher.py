@@ -27,14 +27,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit, claims, clock, outbox, push_budget
-from core.db import is_postgres, session_scope
+from core.db import get_engine, is_postgres, session_scope
 from core.enums import AttemptState, Channel, OutboxState
 from core.errors import DeliveryError, QuotaExhausted, RetryLater
 from core.escalation import checkin, messages
 from core.escalation.attempts import advance, fallback_routes
 from core.escalation.channels import OutgoingMessage, Sender, SendResult, default_channels
 from core.escalation.faults import checkpoint
-from core.escalation.outbox_claims import GATED, LEASE, Job, claim
+from core.escalation.outbox_claims import GATED, LEASE, Job, claim, mark_begun, needs_mark
 from core.models import EscalationAttempt, OutboxMessage, Watcher
 from core.settings import Settings, get_settings
 
@@ -173,10 +173,16 @@ def _finish(done: list[tuple[Job, SendResult | DeliveryError]]) -> None:
                 _failed(session, job, outcome)
 
 
-def _send(job: Job, channels: dict[Channel, Sender], settings: Settings) -> SendResult | DeliveryError:
+def _send(job: Job, channels: dict[Channel, Sender], settings: Settings,
+          postgres: bool) -> SendResult | DeliveryError | None:
+    """Send one claimed message; None if it turned out not to be ours to send any more."""
     if job.known_provider_id:
         return SendResult(job.known_provider_id, duplicate=True)
     checkpoint("dispatch.before_send")
+    if needs_mark(job, postgres):
+        with session_scope() as session:
+            if not mark_begun(session, job):
+                return None
     try:
         outcome: SendResult | DeliveryError = channels[job.message.channel].send(render(job.message, settings))
     except DeliveryError as exc:
@@ -192,6 +198,7 @@ def _send_batch(jobs: list[Job], channels: dict[Channel, Sender], settings: Sett
                 holder: claims.ClaimHolder) -> int:
     """Send a claimed batch, recording outcomes as they come; claims go back once recorded."""
     generation = holder.generation
+    postgres = is_postgres(get_engine())
     sent = 0
     done: list[tuple[Job, SendResult | DeliveryError]] = []
     started = time.monotonic()
@@ -208,7 +215,10 @@ def _send_batch(jobs: list[Job], channels: dict[Channel, Sender], settings: Sett
         if not holder.alive() or holder.generation != generation:
             log.warning("outbox claims lost with the database session; leaving %d rows to others", len(jobs))
             break  # another worker may hold them now: sending would race it
-        outcome = _send(job, channels, settings)
+        outcome = _send(job, channels, settings, postgres)
+        if outcome is None:
+            log.warning("outbox %s was claimed again by another worker; not sending it", job.row_id)
+            break
         done.append((job, outcome))
         sent += isinstance(outcome, SendResult)
         if time.monotonic() - started > FINISH_AFTER_SECONDS:

@@ -8,7 +8,10 @@ A row is claimed in one short transaction:
 2. The claim itself: a session advisory lock on the row (core/claims.py), and for a call
    or an SMS one on its recipient too, so at most one message per number is in flight.
    With the recipient held, the "no other row in doubt" check is made again on fresh data.
-3. ``attempts`` goes up by one (the fencing token), ``in_doubt_since`` is set if it was not.
+3. ``attempts`` goes up by one (the fencing token). ``in_doubt_since`` is set if it was not:
+   at once for a message with an idempotency key (LINE, webhook, email); for a call or an
+   SMS only when its own try begins (:func:`mark_begun`, just before the provider is asked),
+   so the rest of a killed worker's batch is sent by another worker at once, with no lookup.
 
 **In doubt** means a try began and its outcome was never recorded: the worker died between
 sending and committing, or the provider timed out. Twilio keeps no idempotency key, so the
@@ -28,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, column, exists, or_, select, text
+from sqlalchemy import BigInteger, column, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from core import clock
@@ -138,11 +141,10 @@ def _start(session: Session, taken: Taken, now: datetime, postgres: bool) -> lis
     for row, keys in taken:
         doubt = row.in_doubt_since is not None  # an earlier try began and was never settled
         row.attempts += 1
-        row.in_doubt_since = row.in_doubt_since or now
         if not postgres:
             row.next_attempt_at = now + LEASE
-        elif row.channel in GATED:
-            row.next_attempt_at = now + IN_FLIGHT  # not due again until a dead try's request has landed
+        if not postgres or row.channel not in GATED:
+            row.in_doubt_since = row.in_doubt_since or now  # gated rows on PostgreSQL: mark_begun
         known = row.provider_id
         attempt = attempts.get(row.attempt_id or 0)
         if known is None and attempt is not None and attempt.channel is row.channel:
@@ -152,4 +154,24 @@ def _start(session: Session, taken: Taken, now: datetime, postgres: bool) -> lis
                                   _not_ours(session, row) if doubt and row.channel in GATED else frozenset())
         jobs.append(Job(row.id, row.attempts, message, known, keys))
     return jobs
+
+
+def needs_mark(job: Job, postgres: bool) -> bool:
+    """A call or SMS about to be placed on PostgreSQL: its try is recorded as begun first."""
+    return postgres and job.message.channel in GATED and job.known_provider_id is None
+
+
+def mark_begun(session: Session, job: Job) -> bool:
+    """Record, in its own commit, that this job's try begins now (so a worker that dies from
+    here on leaves the row in doubt: its retry waits :data:`IN_FLIGHT`, then looks the call up).
+    False if the row is no longer this job's (claimed again since): do not send it."""
+    now = clock.now()
+    done = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == job.row_id, OutboxMessage.attempts == job.fence,
+               OutboxMessage.state == OutboxState.PENDING)
+        .values(in_doubt_since=func.coalesce(OutboxMessage.in_doubt_since, now), next_attempt_at=now + IN_FLIGHT)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(done.rowcount)
 

@@ -141,15 +141,17 @@ def _other_worker(database_url: str) -> claims.ClaimHolder:
     return claims.ClaimHolder(make_engine(database_url, poolclass=NullPool))
 
 
-def _claimed_by_another_worker(database_url, make_home, make_watcher) -> tuple[claims.ClaimHolder, list]:
-    """A senior's first call, claimed by another worker process (its own database session)."""
+def _claimed_by_another_worker(database_url, make_home, make_watcher,
+                               homes: int = 1) -> tuple[claims.ClaimHolder, list]:
+    """Each senior's first call, claimed by another worker process (its own database session)."""
     from core.db import is_postgres
 
     if not is_postgres(claims.holder().engine):
         pytest.skip("claims that end with the session are PostgreSQL's (SQLite runs one process)")
-    home = make_home()
-    make_watcher(home)
-    open_emergency(home)
+    for i in range(homes):
+        home = make_home(phone=f"+8190123456{78 + i}")
+        make_watcher(home)
+        open_emergency(home)
     engine.tick()
     other = _other_worker(database_url)
     with session_scope() as s:
@@ -176,7 +178,7 @@ def test_a_call_still_in_flight_when_its_worker_died_is_waited_for_then_adopted(
 
     other, jobs = _claimed_by_another_worker(database_url, make_home, make_watcher)
     settings = get_settings()
-    dispatcher._send(jobs[0], dispatcher.channels_for(settings), settings)  # the call reaches Twilio...
+    dispatcher._send(jobs[0], dispatcher.channels_for(settings), settings, postgres=True)  # reaches Twilio...
     other.close()  # ...and its worker dies before recording it
     other.engine.dispose()
     assert dispatcher.dispatch_due() == 0  # a try that may still be in flight is not retried at once
@@ -184,3 +186,27 @@ def test_a_call_still_in_flight_when_its_worker_died_is_waited_for_then_adopted(
     assert dispatcher.dispatch_due() == 1
     assert len(fake_twilio.calls) == 1  # the retry adopted the call it found: nobody is called twice
     assert outbox_claims.IN_FLIGHT.total_seconds() < 15
+
+
+def test_a_killed_workers_calls_not_yet_begun_go_out_at_once_and_only_the_one_in_flight_waits(
+        database_url, make_home, make_watcher, clock, fake_twilio):
+    """A worker dies while placing the first of its batch: the second, never begun, is not in
+    doubt and is placed at once with no lookup; only the first waits IN_FLIGHT, then is adopted."""
+    from core.settings import get_settings
+
+    other, jobs = _claimed_by_another_worker(database_url, make_home, make_watcher, homes=2)
+    assert len(jobs) == 2
+    settings = get_settings()
+    dispatcher._send(jobs[0], dispatcher.channels_for(settings), settings, postgres=True)
+    other.close()
+    other.engine.dispose()
+    begun, not_begun = (next(r for r in _voice_rows() if r.id == j.row_id) for j in jobs)
+    assert begun.in_doubt_since is not None and not_begun.in_doubt_since is None
+    assert dispatcher.dispatch_due() == 1  # the call never begun, at once
+    assert len(fake_twilio.calls) == 2
+    clock.advance(seconds=outbox_claims.IN_FLIGHT.total_seconds())
+    assert dispatcher.dispatch_due() == 1  # the one in flight: found and adopted
+    assert len(fake_twilio.calls) == 2
+    assert {r.state for r in _voice_rows()} == {OutboxState.SENT}
+    assert len({r.provider_id for r in _voice_rows()}) == 2
+
