@@ -44,6 +44,7 @@ LADDER_HOURS = 12  # a ladder left open this long ends quietly (the day is over)
 MIN_SLOTS = 3  # half-hours of today's readings needed before judging
 RECENT_SLOTS = 2  # "cooling appeared": the latest half-hours
 LAST_CALL_HOURS = 0.5  # after check hour + this, judge with what has arrived (the nudge is due by 14:00)
+RISING_WAIT_HOURS = 1.0  # until check hour + this, a newest half-hour that looks like cooling starting waits
 
 
 class Rung(StrEnum):
@@ -314,4 +315,6 @@ def judge(trigger: Trigger, profile: climate.ClimateProfile | None, readings: np
     if last < usual + MIN_SLOTS and hour < start + LAST_CALL_HOURS:
         return None, None  # this home usually starts later: wait for its readings, not past the last call
     verdict = climate.check(profile, readings, trigger.first_slot, last, params())
+    if verdict.rising and hour < start + RISING_WAIT_HOURS:
+        return None, verdict  # it may just have been switched on: one more half-hour tells
     return ("nudge" if verdict.home and not verdict.on else None), verdict
