@@ -1,6 +1,6 @@
 """Heat ladder on a simulated summer, and heating learned on real lcl-dev homes in winter.
 
-One command: ``.venv/bin/python benchmarks/heat_eval.py`` (about a minute on 2 cores).
+One command: ``.venv/bin/python benchmarks/heat_eval.py`` (several minutes on 2 cores).
 Results are printed and written to benchmarks/results/heat_eval.txt.
 
 Summer: 200 simulated homes (core.meters.simulator with weather: air conditioners that answer
@@ -238,6 +238,7 @@ def main() -> int:
     ap.add_argument("--first-home", type=int, default=1,
                     help="homes are simulator seeds first-home.. (tune on other homes than you score on)")
     ap.add_argument("--no-winter", action="store_true")
+    ap.add_argument("--out", type=Path, default=OUT, help="where the results go")
     args = ap.parse_args()
     started = time.monotonic()
     lines = [f"heat_eval: {args.homes} simulated homes from #{args.first_home}, {EVAL_FROM}..{LAST}"
@@ -272,7 +273,7 @@ def main() -> int:
                       f" ({100 * w['mild_on'] / max(w['mild_evenings'], 1):.1f} %)"]
             print("\n".join(lines[-4:]), flush=True)
     lines += ["", f"took {time.monotonic() - started:.0f} s"]
-    OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(lines[-1])
     return 0
 

@@ -310,8 +310,9 @@ def judge(trigger: Trigger, profile: climate.ClimateProfile | None, readings: np
     last = _latest(readings)
     if last - trigger.first_slot < MIN_SLOTS:
         return None, None
+    # When this home usually starts is unknown (too few hot days yet): as if late.
     usual = profile.usual_start(climate.COOL_WINDOW if trigger.profile == "cooling" else climate.HEAT_WINDOW) \
-        if profile is not None and profile.seen else trigger.first_slot
+        if profile is not None and profile.seen else climate.SLOTS
     if last < usual + MIN_SLOTS and hour < start + LAST_CALL_HOURS:
         return None, None  # this home usually starts later: wait for its readings, not past the last call
     verdict = climate.check(profile, readings, trigger.first_slot, last, params())
