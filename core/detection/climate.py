@@ -48,6 +48,7 @@ class ClimateParams:
     on_share: float = 0.35  # a run's lift / the home's running load that counts as "on" (heat_eval)
     on_floor_kwh: float = 0.04  # ... and never less than this per half-hour
     on_floor_steps: float = 0.5  # ... nor than this many register steps (less is a rounding away)
+    rising_z: float = 2.0  # "rising" (one half-hour up, wait a reading) needs this many times its noise
     noise_z: float = 1.0  # ... and this many times the home's mild-day noise for that run (heat_eval,
     # chosen on homes #1001-1060 in weather seed 5; scored on homes #1-200 in seeds 17 and 23)
     home_slots: int = 2  # half-hours of activity in the window that say someone is home (no standby known)
@@ -269,24 +270,30 @@ def check(profile: ClimateProfile | None, today: np.ndarray, first: int, last: i
 
     on = up(2) or up(4)
     excess = max((lifts[k] for k in (2, 4) if k in lifts), default=lifts[1])
-    rising = bool(not on and up(1))
-    home = bool(on or _home_now(profile, window, base[first:last], quiet, step, p))
+    rising = bool(not on and 1 in lifts and lifts[1] >= max(need, p.rising_z * noise.get(1, step / np.sqrt(12.0))))
+    home = bool(on or _home_now(profile, window, base[first:last], quiet, step, need, p))
     return Verdict(bool(on), home, excess, expected, int(known.sum()), rising)
 
 
 def _home_now(profile: ClimateProfile | None, window: np.ndarray, base: np.ndarray, quiet: float, step: float,
-              p: ClimateParams) -> bool:
+              need: float, p: ClimateParams) -> bool:
     """Someone is home *now*: the newest half-hour or the one before is above the home's standby
     by a good part of what being up adds on a mild day at these hours (someone who went out at
     11:00 is not home at 12:00, and an empty house needs no air conditioner; the next cycle
     looks again). On a 0.1 kWh register the newest hour's mean, since it shows an awake hour
-    as one step up and one not."""
+    as one step up and one not. An air conditioner is not a person: when the half-hour before
+    looked like cooling and the newest is back at standby, nobody is active now (gone out)."""
     known = np.flatnonzero(np.isfinite(window))
     if profile is not None and np.isfinite(profile.standby) and known.size >= 2:
         awake = float(np.mean(base[known])) - profile.standby
+        if awake <= 0:
+            return False
         latest = window[known[-2:]] - profile.standby
+        newest_up = latest[-1] >= p.home_share * awake
+        if step < 0.05 and window[known[-2]] - base[known[-2]] >= need and not newest_up:
+            return False  # (not on a 0.1 kWh register: one half-hour a step up is too often a rounding)
         lift = float(np.mean(latest)) if step >= 0.05 else float(np.max(latest))
-        return awake > 0 and lift >= p.home_share * awake
+        return lift >= p.home_share * awake
     active = window[known] >= (quiet if np.isfinite(quiet) else 0.0) + max(step, 0.05)
     return int(active.sum()) >= p.home_slots and bool(active[-2:].any())
 
