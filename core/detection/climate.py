@@ -5,8 +5,9 @@ its mild days, the typical use of each half-hour differs by what the air conditi
 — the *load* per half-hour. Heating is the same on cold days (minimum at or below
 ``cold_c``). Trimmed means make a forgotten day or an outing count for little. A home with
 enough hot days and no load worth the name has *never been seen cooling*: it is told once,
-kindly, and not nudged every hot day. A home with too few hot days yet is judged with a
-generic prior instead of its own load. Also learned from the mild days: how far this home's
+kindly, and not nudged every hot day. A home with too few hot days yet (the first weeks of a
+summer) learns the shape from its warm days as well, and failing those is judged with a
+generic prior; "never seen" always waits for hot days. Also learned from the mild days: how far this home's
 use over the latest half-hour, hour and two hours wanders from a mild day's (``noise``, per
 run length: the home's own habits, lunch a little earlier or later, and on a coarse meter
 the 0.1 kWh register step).
@@ -18,10 +19,11 @@ hour by both its half-hours, the two hours by the mean of their middle two (one 
 or lunch half an hour earlier than usual, moves one half-hour, an air conditioner moves them
 all) — by a share of what this home's cooling adds while running, and clear of its noise
 for that run. Averages over two hours also smooth a 0.1 kWh register's steps, where one
-half-hour says little. When only the
-newest half-hour is up, the air conditioner may just have started: the verdict says
-*rising* and the caller may wait for one more reading. Someone is *home* when the latest
-half-hours show activity above the home's quiet level.
+half-hour says little. When only the newest half-hour is up, the air conditioner may just
+have started: the verdict says *rising* and the caller may wait for one more reading.
+Someone is *home* when the latest half-hours stand above the home's standby (its mild
+nights) by a good part of what being up adds there; an air conditioner is not a person, so
+cooling followed by standby reads as gone out (on a fine meter).
 """
 
 from __future__ import annotations
