@@ -24,7 +24,7 @@ OVER_USAGE_CHOICES = (30, 50, 100)
 
 # ---- help ---------------------------------------------------------------------------
 def help_(ctx: Ctx) -> None:
-    lines = [ctx.t(f"bot.help.{k}") for k in ("what", "delay", "pause", "alerts", "cancel")]
+    lines = [ctx.t(f"bot.help.{k}") for k in ("what", "delay", "pause", "climate", "alerts", "cancel")]
     ctx.send(build.card(ctx.t("bot.help.title"), lines))
 
 
@@ -50,6 +50,7 @@ def _settings_card(ctx: Ctx, home: Home, quick: bool) -> dict:
         ctx.t("bot.settings.daily", value=onoff[link.notify_daily]),
         ctx.t("bot.settings.weekly", value=onoff[link.notify_weekly]),
         ctx.t("bot.settings.monthly", value=onoff[link.notify_monthly]),
+        ctx.t("bot.settings.climate", value=onoff[link.notify_climate]),
         ctx.t("bot.settings.over_usage", value=home.over_usage_percent),
         ctx.t("bot.settings.times", wake=schedules.plain_time(schedule.wake_time if schedule else None, ctx.lang),
               sleep=schedules.plain_time(schedule.sleep_time if schedule else None, ctx.lang)),
@@ -69,7 +70,8 @@ def _settings_card(ctx: Ctx, home: Home, quick: bool) -> dict:
     if not quick:
         return msg
     options = [build.postback(f"{p}%", build.data(action="set", h=h, k="over", v=p)) for p in OVER_USAGE_CHOICES]
-    options += [build.message_action(ctx.t("bot.menu.times")), build.message_action(ctx.t("bot.settings.add_email")),
+    options += [build.message_action(ctx.t("bot.menu.times")), build.message_action(ctx.t("bot.menu.climate")),
+                build.message_action(ctx.t("bot.settings.add_email")),
                 build.postback(ctx.t("bot.settings.line_only"), build.data(action="set", h=h, k="channels", v="line"))]
     return build.with_quick(msg, options)
 

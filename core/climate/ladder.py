@@ -44,6 +44,11 @@ LADDER_HOURS = 12  # a ladder left open this long ends quietly (the day is over)
 MIN_SLOTS = 3  # half-hours of today's readings needed before judging
 RECENT_SLOTS = 2  # "cooling appeared": the latest half-hours
 LAST_CALL_HOURS = 0.5  # after check hour + this, judge with what has arrived (the nudge is due by 14:00)
+# Until check hour + this, a newest half-hour that looks like cooling starting waits for the next
+# reading: to the end of the window on a fine meter; on a 0.1 kWh register, where one half-hour a
+# step up is often a rounding, only to 13:30 so the nudge is still due by 14:00 (heat_eval).
+RISING_WAIT_HOURS = 2.0
+RISING_WAIT_HOURS_COARSE = 1.0
 
 
 class Rung(StrEnum):
@@ -309,9 +314,13 @@ def judge(trigger: Trigger, profile: climate.ClimateProfile | None, readings: np
     last = _latest(readings)
     if last - trigger.first_slot < MIN_SLOTS:
         return None, None
+    # When this home usually starts is unknown (too few hot days yet): as if late.
     usual = profile.usual_start(climate.COOL_WINDOW if trigger.profile == "cooling" else climate.HEAT_WINDOW) \
-        if profile is not None and profile.seen else trigger.first_slot
+        if profile is not None and profile.seen else climate.SLOTS
     if last < usual + MIN_SLOTS and hour < start + LAST_CALL_HOURS:
         return None, None  # this home usually starts later: wait for its readings, not past the last call
     verdict = climate.check(profile, readings, trigger.first_slot, last, params())
+    coarse = profile is not None and profile.step >= 0.05
+    if verdict.rising and hour < start + (RISING_WAIT_HOURS_COARSE if coarse else RISING_WAIT_HOURS):
+        return None, verdict  # it may just have been switched on: one more half-hour tells
     return ("nudge" if verdict.home and not verdict.on else None), verdict

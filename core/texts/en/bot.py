@@ -58,6 +58,7 @@ TEXTS: dict[str, str] = {
     "bot.menu.settings": "Settings",
     "bot.menu.help": "Help",
     "bot.menu.times": "Times",
+    "bot.menu.climate": "Heat and cold",
     "bot.follow.greeting": (
         "Thank you for adding mimamori.\n"
         "We watch over your family member's home through its electricity use, and tell you when "
@@ -109,6 +110,16 @@ TEXTS: dict[str, str] = {
     "bot.pause.sleep_in_done": "No morning alerts from {start} to {until}.",
     "bot.pause.resumed": "Watching has resumed.",
     "bot.pause.nothing_to_resume": "Nothing is paused. Watching continues.",
+    "bot.climate.title": "Heat and cold messages",
+    "bot.climate.about": "On a very hot day without air conditioning, or a very cold night without heating, we first remind them, and tell the family if it still does not come on.",
+    "bot.climate.now": "Messages to you: {value}",
+    "bot.climate.home_off": "Heat and cold watching is switched off for this home. Please contact support to switch it back on.",
+    "bot.climate.choice.on": "Receive",
+    "bot.climate.choice.off": "Don't receive",
+    "bot.climate.on_done": "You will get heat and cold messages about {name}'s home.",
+    "bot.climate.off_done": "You will no longer get heat and cold messages about {name}'s home. Their reminder and the other family members' messages go on. Send \"heat and cold\" to receive them again.",
+    "bot.settings.climate": "Heat and cold messages: {value}",
+    "bot.help.climate": "Heat and cold messages can be switched off or on with \"heat and cold\".",
     "bot.join.ask": "Please enter the invite code (8 characters).",
     "bot.join.done": "You now watch over {name}.",
     "bot.join.resident_done": "All set. When we ask how you are, answer with any words you like. If you need help, send \"help\".",

@@ -58,6 +58,7 @@ TEXTS: dict[str, str] = {
     "bot.menu.settings": "設定",
     "bot.menu.help": "ヘルプ",
     "bot.menu.times": "時間設定",
+    "bot.menu.climate": "暑さ寒さのお知らせ",
     # follow
     "bot.follow.greeting": (
         "友だち追加ありがとうございます。みまもりです。\n"
@@ -113,6 +114,17 @@ TEXTS: dict[str, str] = {
     "bot.pause.sleep_in_done": "{start}から{until}まで、朝のお知らせをお休みします。",
     "bot.pause.resumed": "見守りを再開しました。",
     "bot.pause.nothing_to_resume": "いまお休み中の見守りはありません。見守りは続いています。",
+    # heat and cold messages for me (bot/flows/climate.py)
+    "bot.climate.title": "暑さ・寒さのお知らせ",
+    "bot.climate.about": "とても暑い日にエアコンが使われていないときや、とても寒い夜に暖房が使われていないとき、まずご本人に声をかけ、それでも使われなければご家族にお知らせします。",
+    "bot.climate.now": "あなたへのお知らせ：{value}",
+    "bot.climate.home_off": "このお宅では、暑さ・寒さの見守り自体が止まっています。再開はお問い合わせ窓口までご連絡ください。",
+    "bot.climate.choice.on": "受け取る",
+    "bot.climate.choice.off": "受け取らない",
+    "bot.climate.on_done": "{name}のお宅の暑さ・寒さのお知らせを、あなたにもお届けします。",
+    "bot.climate.off_done": "{name}のお宅の暑さ・寒さのお知らせを、あなたには送らないようにしました。ご本人への声かけと、ほかのご家族へのお知らせは続きます。また受け取るときは「暑さ寒さのお知らせ」と送ってください。",
+    "bot.settings.climate": "暑さ・寒さのお知らせ：{value}",
+    "bot.help.climate": "暑い日・寒い夜のお知らせは「暑さ寒さのお知らせ」から止めたり再開したりできます。",
     # join
     "bot.join.ask": "招待コード（8文字）を入力してください。",
     "bot.join.done": "{name}の見守りに参加しました。",

@@ -63,3 +63,45 @@ def test_a_profile_survives_its_json_round_trip() -> None:
     p = climate.learn(_days(20, hot, 0.2), t_max, t_min, "heating")
     q = climate.ClimateProfile.from_json(p.to_json())
     assert q.kind == "heating" and np.allclose(q.load, p.load, atol=1e-4) and q.seen == p.seen
+
+
+@pytest.mark.parametrize("step", [None, 0.1])
+def test_cooling_switched_on_late_in_the_morning_is_on_by_the_latest_hour(step: float | None) -> None:
+    """The morning before the air conditioner started does not outvote the hour since."""
+    t_max, t_min, hot = _weather(40)
+    days = _days(40, hot, 0.25, forgotten={4})
+    late = days[4].copy()  # a hot day it was not on in the morning ...
+    late[22:24] += 0.25  # ... switched on at 11:00, readings up to 12:00
+    late[24:] = np.nan
+    if step:
+        days, late = np.round(days / step) * step, np.round(late / step) * step
+    p = climate.learn(days, t_max, t_min, "cooling")
+    v = climate.check(p, late, 20, 24)
+    assert v.on and v.home and not v.rising
+
+
+def test_one_meal_is_not_cooling_and_a_newest_rise_is_only_rising() -> None:
+    t_max, t_min, hot = _weather(40)
+    days = _days(40, hot, 0.25, forgotten={4})
+    p = climate.learn(days, t_max, t_min, "cooling")
+    meal = days[4].copy()
+    meal[24:] = np.nan
+    meal[22] += 0.4  # lunch an hour ago
+    v = climate.check(p, meal, 20, 24)
+    assert not v.on and not v.rising and v.home
+    newest = days[4].copy()
+    newest[24:] = np.nan
+    newest[23] += 0.4  # the newest half-hour only: lunch, or the air conditioner starting
+    v = climate.check(p, newest, 20, 24)
+    assert not v.on and v.rising
+
+
+def test_a_coarse_meter_is_learned_as_noisier() -> None:
+    t_max, t_min, hot = _weather(40)
+    days = _days(40, hot, 0.25)
+    fine = climate.learn(days, t_max, t_min, "cooling")
+    coarse = climate.learn(np.round(days / 0.1) * 0.1, t_max, t_min, "cooling")
+    assert len(fine.noise) == len(climate.RUNS)
+    assert all(0.0 < f < c for f, c in zip(fine.noise, coarse.noise, strict=True))
+    assert fine.noise[0] > fine.noise[-1]  # two hours average a half-hour's wandering out
+    assert climate.ClimateProfile.from_json(coarse.to_json()).noise == pytest.approx(coarse.noise, abs=1e-4)
