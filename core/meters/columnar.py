@@ -8,10 +8,10 @@ characters, a time written ``YYYY-MM-DDTHH:MM:SS±HH:MM`` and a plain decimal kW
 (``-?digits[.digits]``, at most 15 digits) or nothing (missing). Every other line is
 returned by number, so the row-by-row parser judges it with the words it always used.
 
-The values are exactly what the row-by-row path makes: a decimal of at most 15 digits
-is ``m / 10**k`` with both exact in a double, and IEEE division rounds that quotient
-correctly, as ``float(text)`` does; times become UTC epoch seconds by the civil-calendar
-formula, and a time the calendar refuses (2 February 30th) is left to the row parser.
+The values are exactly what the row-by-row path makes: kWh by numpy's conversion of
+the checked text, which rounds correctly as ``float(text)`` does; times become UTC epoch
+seconds by the civil-calendar formula, and a time the calendar refuses (30 February) is
+left to the row parser.
 """
 
 from __future__ import annotations
@@ -20,17 +20,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from core.meters.sources import Item
 
 NEWLINE, COMMA = ord("\n"), ord(",")
 DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 23, 24])  # in "2013-01-01T00:00:00+09:00"
-SEPARATORS = {4: b"-", 7: b"-", 10: b"T", 13: b":", 16: b":", 22: b":"}
+SEPARATOR_AT = np.array([4, 7, 10, 13, 16, 22])
+SEPARATOR_BYTES = np.frombuffer(b"--T:::", np.uint8)
 TIME_WIDTH, SIGN_AT = 25, 19
 MAX_METER, MAX_KWH_WIDTH, MAX_KWH_DIGITS = 64, 17, 15
+PAD = MAX_METER  # zero bytes around a block, so fixed-width windows never leave it
 YEARS = (1900, 9000)  # beyond these the row parser decides (datetime's own limits are near)
 DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-POW10 = 10.0 ** np.arange(MAX_KWH_DIGITS + 2)
 
 
 @dataclass
@@ -86,25 +88,21 @@ def split_fields(buf: np.ndarray) -> tuple[np.ndarray, Fields]:
 
 
 def gather(buf: np.ndarray, begin: np.ndarray, width: int) -> np.ndarray:
-    """``width`` bytes from each offset in ``begin`` (rows x width), clipped to the block."""
-    index = begin[:, None] + np.arange(width)
-    return buf[np.clip(index, 0, len(buf) - 1)]
+    """``width`` bytes from each offset in ``begin`` (rows x width); ``buf`` is padded (PAD)."""
+    return sliding_window_view(buf, width)[begin + PAD]
 
 
 def parse_times(buf: np.ndarray, begin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """UTC epoch seconds of ``YYYY-MM-DDTHH:MM:SS±HH:MM`` at each offset, and which were valid."""
     text = gather(buf, begin, TIME_WIDTH)
-    ok = np.ones(len(begin), bool)
-    for at, char in SEPARATORS.items():
-        ok &= text[:, at] == char[0]
+    ok = (text[:, SEPARATOR_AT] == SEPARATOR_BYTES).all(axis=1)
     sign = text[:, SIGN_AT]
     ok &= (sign == ord("+")) | (sign == ord("-"))
-    d = text[:, DIGITS].astype(np.int64) - ord("0")
-    ok &= ((d >= 0) & (d <= 9)).all(axis=1)
-    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
-    month, day = d[:, 4] * 10 + d[:, 5], d[:, 6] * 10 + d[:, 7]
-    hour, minute, second = d[:, 8] * 10 + d[:, 9], d[:, 10] * 10 + d[:, 11], d[:, 12] * 10 + d[:, 13]
-    off_h, off_m = d[:, 14] * 10 + d[:, 15], d[:, 16] * 10 + d[:, 17]
+    d = text[:, DIGITS] - np.uint8(ord("0"))  # uint8: anything but a digit wraps past 9
+    ok &= (d <= 9).all(axis=1)
+    pairs = d[:, 0::2].astype(np.int32) * 10 + d[:, 1::2]
+    year = pairs[:, 0] * 100 + pairs[:, 1]
+    month, day, hour, minute, second, off_h, off_m = pairs[:, 2:].T
     ok &= (year >= YEARS[0]) & (year <= YEARS[1]) & (month >= 1) & (month <= 12)
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     month_days = DAYS_IN_MONTH[np.clip(month, 0, 12)] + (leap & (month == 2))
@@ -115,9 +113,9 @@ def parse_times(buf: np.ndarray, begin: np.ndarray) -> tuple[np.ndarray, np.ndar
     era = y // 400
     yoe = y - era * 400
     doy = (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + day - 1
-    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    days = (era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468).astype(np.int64)
     offset = np.where(sign == ord("-"), -1, 1) * (off_h * 3600 + off_m * 60)
-    return days * 86400 + hour * 3600 + minute * 60 + second - offset, ok
+    return days * 86400 + (hour * 3600 + minute * 60 + second - offset), ok
 
 
 def parse_decimals(buf: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -125,27 +123,18 @@ def parse_decimals(buf: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tuple
     of that form; exact (see the module's docstring)."""
     width = end - begin
     ok = width <= MAX_KWH_WIDTH
-    cells = gather(buf, end - MAX_KWH_WIDTH, MAX_KWH_WIDTH)  # right-aligned
-    position = np.arange(MAX_KWH_WIDTH)
-    used = position >= (MAX_KWH_WIDTH - np.minimum(width, MAX_KWH_WIDTH))[:, None]
-    cells = np.where(used, cells, 0)
-    digit = (cells >= ord("0")) & (cells <= ord("9"))
-    dot, minus = cells == ord("."), cells == ord("-")
-    first = MAX_KWH_WIDTH - np.minimum(width, MAX_KWH_WIDTH)  # column of each cell's first character
-    rows = np.arange(len(begin))
-    ok &= (digit | dot | minus | ~used).all(axis=1)
+    cells = gather(buf, begin, MAX_KWH_WIDTH).copy()
+    cells[np.arange(MAX_KWH_WIDTH) >= width[:, None]] = 0  # left-aligned, NUL after the field
+    digit = (cells - np.uint8(ord("0"))) <= 9
+    dot = cells == ord(".")
+    ok &= (digit | dot | (cells == 0)).sum(axis=1) + (cells[:, 0] == ord("-")) == MAX_KWH_WIDTH
     ok &= dot.sum(axis=1) <= 1
-    ok &= minus.sum(axis=1) == minus[rows, np.minimum(first, MAX_KWH_WIDTH - 1)]  # a minus only first
-    negative = minus.any(axis=1)
-    lead = np.minimum(first + negative, MAX_KWH_WIDTH - 1)
-    ok &= digit[rows, lead] & digit[:, -1]  # a digit first (after the sign) and last: "1.", ".5" go row by row
+    rows = np.arange(len(begin))
+    last = np.clip(width - 1, 0, MAX_KWH_WIDTH - 1)
+    ok &= digit[rows, (cells[:, 0] == ord("-")).astype(np.intp)] & digit[rows, last]  # "1.", ".5" go row by row
     ok &= digit.sum(axis=1) <= MAX_KWH_DIGITS
-    rank = np.cumsum(digit[:, ::-1], axis=1)[:, ::-1] - 1  # digits to the right of each digit
-    mantissa = np.where(digit, (cells.astype(np.int64) - ord("0")) * (10 ** np.clip(rank, 0, 18)), 0).sum(axis=1)
-    has_dot = dot.any(axis=1)
-    decimals = np.where(has_dot, MAX_KWH_WIDTH - 1 - dot.argmax(axis=1), 0)
-    value = mantissa.astype(np.float64) / POW10[np.clip(decimals, 0, MAX_KWH_DIGITS + 1)]
-    return np.where(negative, -value, value), ok
+    cells[~ok] = ord("0")  # numpy's conversion is float()'s (correctly rounded); give it only numbers
+    return np.ascontiguousarray(cells).view(f"S{MAX_KWH_WIDTH}").ravel().astype(np.float64), ok
 
 
 def meter_codes(buf: np.ndarray, data: bytes, begin: np.ndarray, end: np.ndarray) -> tuple[list[str], np.ndarray]:
@@ -169,8 +158,10 @@ def meter_codes(buf: np.ndarray, data: bytes, begin: np.ndarray, end: np.ndarray
 def parse_block(data: bytes, first_line: int, row_of: Callable[[str, int], Item | None]) -> ReadingColumns:
     """The rows of ``data`` (whole lines, each ending in a newline, no quote, CR or NUL;
     the first is line ``first_line``): regular ones as columns, the rest through ``row_of``."""
-    buf = np.frombuffer(data, np.uint8)
-    ends, f = split_fields(buf)
+    raw = np.frombuffer(data, np.uint8)
+    buf = np.zeros(len(data) + 2 * PAD, np.uint8)
+    buf[PAD:-PAD] = raw
+    ends, f = split_fields(raw)
     n = len(ends)
     ok = (f.c1 > f.starts) & (f.c1 - f.starts <= MAX_METER) & (f.c2 - f.c1 - 1 == TIME_WIDTH)
     start, good_time = parse_times(buf, f.c1 + 1)
