@@ -42,7 +42,8 @@ class ReadingColumns:
     ``meter`` indexes ``meters``; ``start`` is the UTC epoch second of the half-hour as
     written (checked later, by ingestion); ``kwh`` is NaN where ``missing``. ``extra`` holds
     what the row parser made of the block's irregular lines; ``item(i)`` re-reads row ``i``
-    that way (for the words of an error)."""
+    that way (for the words of an error), from the block's bytes. Plain data, so a block
+    parsed in another process can be sent over (``reparse`` is a module-level function)."""
 
     meters: list[str]
     meter: np.ndarray
@@ -50,11 +51,19 @@ class ReadingColumns:
     kwh: np.ndarray
     missing: np.ndarray
     line: np.ndarray
-    item: Callable[[int], Item]
+    data: bytes
+    spans: np.ndarray  # (start, newline) offsets of each row's line in ``data``
+    reparse: Callable[[str, int], Item | None]
     extra: list[Item] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.line)
+
+    def item(self, i: int) -> Item:
+        begin, end = self.spans[i].tolist()
+        got = self.reparse(self.data[begin:end].decode("utf-8", errors="replace"), int(self.line[i]))
+        assert got is not None  # a row with three fields is never blank
+        return got
 
 
 @dataclass
@@ -155,9 +164,11 @@ def meter_codes(buf: np.ndarray, data: bytes, begin: np.ndarray, end: np.ndarray
     return list(meters), np.repeat(np.array(codes, np.int32), lengths)
 
 
-def parse_block(data: bytes, first_line: int, row_of: Callable[[str, int], Item | None]) -> ReadingColumns:
+def parse_block(data: bytes, first_line: int, row_of: Callable[[str, int], Item | None],
+                reparse: Callable[[str, int], Item | None]) -> ReadingColumns:
     """The rows of ``data`` (whole lines, each ending in a newline, no quote, CR or NUL;
-    the first is line ``first_line``): regular ones as columns, the rest through ``row_of``."""
+    the first is line ``first_line``): regular ones as columns, the rest through ``row_of``
+    (``reparse`` does the same for one row later, in whichever process holds the result)."""
     raw = np.frombuffer(data, np.uint8)
     buf = np.zeros(len(data) + 2 * PAD, np.uint8)
     buf[PAD:-PAD] = raw
@@ -183,14 +194,8 @@ def parse_block(data: bytes, first_line: int, row_of: Callable[[str, int], Item 
     irregular[rows] = False
     extra = [item for index in np.flatnonzero(irregular).tolist()
              if (item := row_of(text_of(index), first_line + index)) is not None]
-    found = rows.tolist()
-
-    def item(i: int) -> Item:
-        got = row_of(text_of(found[i]), first_line + found[i])
-        assert got is not None
-        return got
-
     return ReadingColumns(
         meters=meters, meter=meter, start=start[keep], kwh=np.where(missing[keep], np.nan, kwh[keep]),
-        missing=missing[keep], line=rows + first_line, item=item, extra=extra,
+        missing=missing[keep], line=rows + first_line, data=data,
+        spans=np.stack((f.starts[keep], f.ends[keep]), axis=1), reparse=reparse, extra=extra,
     )

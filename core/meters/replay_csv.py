@@ -20,6 +20,7 @@ from pathlib import Path
 
 from core.enums import ReadingQuality
 from core.meters.columnar import ReadingColumns, parse_block
+from core.meters.read_ahead import read_ahead
 from core.meters.sources import Item, ReadingIn, RowError, TextLines, split_lines
 
 HEADER = ["meter_id", "interval_start", "kwh"]
@@ -73,6 +74,11 @@ class RowParser:
         return self(text.split(",") if text else [], line)
 
 
+def reparse(text: str, line: int) -> Item | None:
+    """One line judged alone (an odd row of a columnar block, for the words of its error)."""
+    return RowParser().text(text, line)
+
+
 def header_verdict(row: list[str], line: int) -> RowError | bool:
     """For the file's first row: True if it is the header, an error if it is a wrong one."""
     if [c.strip().lower() for c in row] == HEADER:
@@ -93,7 +99,11 @@ class ReplayCsvFile:
         return self._rows(lines, lines, RowParser(), 0)
 
     def batches(self) -> Iterator[ReadingColumns | Item]:
-        """The file in order: blocks of regular lines as columns, everything else as items."""
+        """The file in order: blocks of regular lines as columns, everything else as items
+        (read and parsed in a child process, one block ahead of the caller)."""
+        return read_ahead(self._batches)
+
+    def _batches(self) -> Iterator[ReadingColumns | Item]:
         lines = TextLines(self.path)
         parser = RowParser()
         done = 0  # lines read so far
@@ -114,7 +124,7 @@ class ReplayCsvFile:
                     yield item
                 data, done = data[cut:], 1
             if data:
-                yield parse_block(data, done + 1, parser.text)
+                yield parse_block(data, done + 1, parser.text, reparse)
                 done += data.count(b"\n")
         if lines.truncated:
             yield RowError(done + 1, "file is truncated: the gzip stream ends early")
