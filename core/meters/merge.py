@@ -69,12 +69,11 @@ class Merged:
 
 
 class Merger:
-    """Merges chunks of one import over one connection (the session's), keeping what
-    chunks share: the text of each half-hour on SQLite."""
+    """Merges the chunks of one import over the session's connection."""
 
     def __init__(self, now: datetime) -> None:
         self.now = now
-        self.texts: dict[int, str] = {}
+        self.texts_checked = False
 
     def merge(self, conn: Connection, rows: Rows) -> Merged:
         if conn.dialect.name == "postgresql":
@@ -113,14 +112,17 @@ class Merger:
         return Merged(inserted, changed - inserted, len(rows) - changed)
 
     def _texts(self, starts: np.ndarray, bind: Callable[[datetime], str]) -> np.ndarray:
-        """The stored text of each start (each distinct half-hour formatted once per import)."""
+        """The stored text of each start: numpy formats each distinct half-hour as SQLAlchemy's
+        SQLite DATETIME does ("2013-01-01 00:00:00.000000"), checked against ``bind`` once."""
         distinct, inverse = np.unique(starts, return_inverse=True)
-        texts = self.texts
-        if len(texts) > 500_000:
-            texts.clear()
-        known = [texts.get(at) or texts.setdefault(at, bind(datetime.fromtimestamp(at, UTC)))
-                 for at in distinct.tolist()]
-        return np.array(known, dtype=object)[inverse]
+        iso = np.datetime_as_string(distinct.astype("datetime64[s]"), unit="us").astype("S26")
+        iso.view(np.uint8).reshape(-1, 26)[:, 10] = ord(" ")
+        texts = iso.astype(str).astype(object)
+        if not self.texts_checked:
+            at = int(distinct[0])
+            assert texts[0] == bind(datetime.fromtimestamp(at, UTC)), "SQLite DATETIME text changed"
+            self.texts_checked = True
+        return texts[inverse]
 
     # ---- PostgreSQL --------------------------------------------------------------------
     _MERGE = f"""
