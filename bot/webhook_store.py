@@ -16,6 +16,8 @@ its chats got new work. A failed write fails every request of its group (each an
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 import threading
 import time
@@ -29,10 +31,11 @@ from sqlalchemy.engine import Dialect
 
 from bot import processing
 from core import clock
-from core.db import BUSY_TIMEOUT_MS, get_engine
+from core.db import get_engine
 from core.enums import WebhookState
 from core.models import WebhookEvent
 
+log = logging.getLogger(__name__)
 MAX_EVENT_ID = 64
 MAX_GROUP_ROWS = 1000  # 6 parameters a row: well inside SQLite's and PostgreSQL's limits
 SQLITE_RETRY, SQLITE_PATIENCE = 0.0005, 30.0  # seconds
@@ -144,40 +147,69 @@ def store(events: list[dict[str, Any]]) -> set[str]:
     return set(_writer.write(rows).values())
 
 
-def _insert(rows: list[tuple[Any, ...]]) -> dict[str, str]:
-    """One INSERT of these rows, committed; the new rows' chats by event id.
+class IntakeConnection:
+    """The one database connection a process's intake writes through (only one write runs at
+    a time: see GroupWriter). Kept checked out of the pool and set up once — autocommit on
+    PostgreSQL (one round trip per write, no BEGIN/COMMIT), no busy wait on SQLite (see
+    _sqlite_insert) — instead of a pool checkout (with PostgreSQL's pre-ping round trip)
+    and two PRAGMAs per write. Dropped after any error, and when the engine or the process
+    (a fork) changes."""
 
-    Straight to the pooled driver connection (SQLAlchemy's statement machinery cost more
-    than the INSERT), in autocommit on PostgreSQL (one round trip, not BEGIN/INSERT/COMMIT)."""
-    engine = get_engine()
-    dialect = engine.dialect.name
-    params = [value for row in rows for value in row]
-    sql = _insert_sql(dialect, len(rows))
-    conn = engine.raw_connection()
-    try:
-        if dialect == "postgresql":
-            conn.driver_connection.autocommit = True
+    def __init__(self) -> None:
+        self._conn: Any = None
+        self._owner: tuple[int, int] | None = None
+
+    def get(self) -> Any:
+        engine = get_engine()
+        owner = (id(engine), os.getpid())
+        if self._conn is not None and self._owner != owner:
+            self.drop()
+        if self._conn is None:
+            conn = engine.raw_connection()
+            if engine.dialect.name == "postgresql":
+                conn.driver_connection.autocommit = True
+            else:
+                conn.driver_connection.execute("PRAGMA busy_timeout=0")
+            self._conn, self._owner = conn, owner
+        return self._conn
+
+    def drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
             try:
-                with conn.cursor() as cur:
-                    cur.execute(sql, params)
-                    return dict(cur.fetchall())
-            finally:
-                conn.driver_connection.autocommit = False
-        return _sqlite_insert(conn, sql, params)
-    finally:
-        conn.close()  # back to the pool (rolled back there if anything above failed)
+                conn.invalidate()  # never back to the pool: it is set up for intake only
+            except Exception:  # already broken: nothing to give back
+                log.warning("dropping the intake connection failed", exc_info=True)
+
+
+_connection = IntakeConnection()
+
+
+def _insert(rows: list[tuple[Any, ...]]) -> dict[str, str]:
+    """One INSERT of these rows, committed; the new rows' chats by event id. Straight to
+    the driver (SQLAlchemy's statement machinery cost more than the INSERT)."""
+    conn = _connection.get()
+    params = [value for row in rows for value in row]
+    try:
+        if get_engine().dialect.name == "postgresql":
+            with conn.cursor() as cur:
+                cur.execute(_insert_sql("postgresql", len(rows)), params)
+                return dict(cur.fetchall())
+        return _sqlite_insert(conn, _insert_sql("sqlite", len(rows)), params)
+    except BaseException:
+        _connection.drop()
+        raise
 
 
 def _sqlite_insert(conn: Any, sql: str, params: list[Any]) -> dict[str, str]:
     """Insert and commit, retrying every half millisecond while another process writes.
 
     SQLite's own busy wait sleeps 1, 2, 5, 10, 15 ms... between tries, and the handler
-    process writes after every event; so this one connection asks SQLite not to wait and
+    process writes after every event; so the intake connection asks SQLite not to wait and
     tries again itself, for as long as the busy timeout would have (then raises)."""
     deadline = time.monotonic() + SQLITE_PATIENCE
     cur = conn.cursor()
     try:
-        cur.execute("PRAGMA busy_timeout=0")
         while True:
             try:
                 cur.execute(sql, params)
@@ -190,5 +222,4 @@ def _sqlite_insert(conn: Any, sql: str, params: list[Any]) -> dict[str, str]:
                     raise
                 time.sleep(SQLITE_RETRY)
     finally:
-        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.close()
