@@ -38,6 +38,7 @@ from core.models import WebhookEvent
 log = logging.getLogger(__name__)
 MAX_EVENT_ID = 64
 MAX_GROUP_ROWS = 1000  # 6 parameters a row: well inside SQLite's and PostgreSQL's limits
+POSTGRES_WRITERS = 2  # writes in flight at once per process on PostgreSQL
 SQLITE_RETRY, SQLITE_PATIENCE = 0.0005, 30.0  # seconds
 COLUMNS = "webhook_event_id, source_key, event_type, body, state, received_at"
 
@@ -86,27 +87,32 @@ class _Ticket:
 
 
 class GroupWriter:
-    """One per process: queues requests' rows and lets one thread at a time write them all."""
+    """One per process: queues requests' rows; a request that finds a free writer slot
+    writes everything queued. One slot on SQLite (its writes take turns on the file lock
+    anyway); a few on PostgreSQL, so that one commit waiting on a slow WAL flush does not
+    hold up every request of the process behind it."""
 
     def __init__(self) -> None:
         self._state = threading.Condition()
         self._queue: list[_Ticket] = []
-        self._writing = False
+        self._writers = 0
 
     def write(self, rows: list[tuple[Any, ...]]) -> dict[str, str]:
         """Store ``rows`` (with whatever else is queued) and commit; the new ones' chats by event id."""
         ticket = _Ticket(rows)
         with self._state:
             self._queue.append(ticket)
+        slots = POSTGRES_WRITERS if get_engine().dialect.name == "postgresql" else 1
         while True:
             with self._state:
-                while self._writing and not ticket.done:
+                # wait while every slot is busy, or while this ticket is in another writer's group
+                while (self._writers >= slots or not self._queue) and not ticket.done:
                     self._state.wait()
                 if ticket.done:
                     if ticket.error is not None:
                         raise RuntimeError("storing webhook events failed") from ticket.error
                     return ticket.new
-                self._writing = True
+                self._writers += 1
                 group = self._take()
             self._write(group)
 
@@ -121,7 +127,7 @@ class GroupWriter:
             for member in group:
                 member.done, member.error = True, error
                 member.new = {row[0]: found[row[0]] for row in member.rows if row[0] in found}
-            self._writing = False
+            self._writers -= 1
             self._state.notify_all()
 
     def _take(self) -> list[_Ticket]:
@@ -147,58 +153,70 @@ def store(events: list[dict[str, Any]]) -> set[str]:
     return set(_writer.write(rows).values())
 
 
-class IntakeConnection:
-    """The one database connection a process's intake writes through (only one write runs at
-    a time: see GroupWriter). Kept checked out of the pool and set up once — autocommit on
-    PostgreSQL (one round trip per write, no BEGIN/COMMIT), no busy wait on SQLite (see
-    _sqlite_insert) — instead of a pool checkout (with PostgreSQL's pre-ping round trip)
-    and two PRAGMAs per write. Dropped after any error, and when the engine or the process
-    (a fork) changes."""
+class IntakeConnections:
+    """The database connections a process's intake writes through (as many as writes run at
+    once: see GroupWriter). Kept out of the pool and set up once — autocommit on PostgreSQL
+    (one round trip per write, no BEGIN/COMMIT), no busy wait on SQLite (see _sqlite_insert)
+    — instead of a pool checkout (with PostgreSQL's pre-ping round trip) and two PRAGMAs per
+    write. A connection is dropped after any error, all of them when the engine or the
+    process (a fork) changes."""
 
     def __init__(self) -> None:
-        self._conn: Any = None
+        self._lock = threading.Lock()
+        self._free: list[Any] = []
         self._owner: tuple[int, int] | None = None
 
-    def get(self) -> Any:
+    def acquire(self) -> Any:
         engine = get_engine()
         owner = (id(engine), os.getpid())
-        if self._conn is not None and self._owner != owner:
-            self.drop()
-        if self._conn is None:
+        with self._lock:
+            if self._owner != owner:
+                stale, self._free, self._owner = self._free, [], owner
+            else:
+                stale = []
+            conn = self._free.pop() if self._free else None
+        for old in stale:
+            self.drop(old)
+        if conn is None:
             conn = engine.raw_connection()
             if engine.dialect.name == "postgresql":
                 conn.driver_connection.autocommit = True
             else:
                 conn.driver_connection.execute("PRAGMA busy_timeout=0")
-            self._conn, self._owner = conn, owner
-        return self._conn
+        return conn
 
-    def drop(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                conn.invalidate()  # never back to the pool: it is set up for intake only
-            except Exception:  # already broken: nothing to give back
-                log.warning("dropping the intake connection failed", exc_info=True)
+    def release(self, conn: Any) -> None:
+        with self._lock:
+            self._free.append(conn)
+
+    @staticmethod
+    def drop(conn: Any) -> None:
+        try:
+            conn.invalidate()  # never back to the pool: it is set up for intake only
+        except Exception:  # already broken: nothing to give back
+            log.warning("dropping an intake connection failed", exc_info=True)
 
 
-_connection = IntakeConnection()
+_connections = IntakeConnections()
 
 
 def _insert(rows: list[tuple[Any, ...]]) -> dict[str, str]:
     """One INSERT of these rows, committed; the new rows' chats by event id. Straight to
     the driver (SQLAlchemy's statement machinery cost more than the INSERT)."""
-    conn = _connection.get()
+    conn = _connections.acquire()
     params = [value for row in rows for value in row]
     try:
         if get_engine().dialect.name == "postgresql":
             with conn.cursor() as cur:
                 cur.execute(_insert_sql("postgresql", len(rows)), params)
-                return dict(cur.fetchall())
-        return _sqlite_insert(conn, _insert_sql("sqlite", len(rows)), params)
+                found = dict(cur.fetchall())
+        else:
+            found = _sqlite_insert(conn, _insert_sql("sqlite", len(rows)), params)
     except BaseException:
-        _connection.drop()
+        _connections.drop(conn)
         raise
+    _connections.release(conn)
+    return found
 
 
 def _sqlite_insert(conn: Any, sql: str, params: list[Any]) -> dict[str, str]:
