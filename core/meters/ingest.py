@@ -1,15 +1,15 @@
 """Ingestion: every reading kept once, keyed by (home, interval start).
 
-Rows are checked (known meter, aware half-hour-aligned time, 0 ≤ kWh ≤ 50), gathered
-in chunks and merged with ``INSERT … ON CONFLICT DO UPDATE … WHERE the value differs``:
-on PostgreSQL from a temporary stage table filled by COPY, on SQLite by one executemany
-straight into the table. So the same file twice changes nothing, a different value for a
-known half-hour is a revision (速報値 → 確定値, quality ``revised``), late and
+Rows are checked (known meter, aware half-hour-aligned time, 0 ≤ kWh ≤ 50), de-duplicated
+(the later row wins) and merged in chunks (:mod:`core.meters.merge`): the same file twice
+changes nothing, a different value for a known half-hour is a revision, late and
 out-of-order rows are fine, and a gap stays an absent row (never a zero).
 
-Counts come from the database, not from guesses: rows the merge inserted (PostgreSQL's
-``xmax = 0``; SQLite's growth of ``max(rowid)``) and rows it changed give inserted,
-revised and unchanged exactly.
+Two ways in, one verdict. A source that reads ``batches()`` (the replay CSV) hands over
+blocks as columns, checked with numpy; any row those checks do not pass outright, and
+every line the columnar parser left aside, goes through the row-by-row checks, which are
+the only ones that word an error. Other sources (the API, the simulator, utility CSV,
+Green Button) go row by row.
 """
 
 from __future__ import annotations
@@ -18,15 +18,18 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from heapq import merge as in_line_order
 
-from sqlalchemy import ARRAY, Connection, DateTime, Integer, bindparam, delete, select, text
+import numpy as np
+from sqlalchemy import ARRAY, DateTime, Integer, bindparam, delete, select, text
 from sqlalchemy.orm import Session
 
 from core import audit, clock
 from core.db import UTCDateTime
 from core.enums import HomeStatus, ReadingQuality
 from core.errors import ValidationError
+from core.meters.columnar import ReadingColumns
+from core.meters.merge import QUALITIES, Merger, Rows
 from core.meters.sources import Item, ReadingSource, RowError
 from core.meters.supply_point import parse_supply_point
 from core.models import Home, MeterReading
@@ -34,9 +37,10 @@ from core.models import Home, MeterReading
 MAX_KWH_PER_HALF_HOUR = 50.0  # 100 kW for 30 minutes: beyond any home's contract
 CHUNK_ROWS = 100_000
 HALF_HOUR = timedelta(minutes=30)
-STAGE = "meter_reading_stage"
+SLOT = 1800  # seconds in a half-hour
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ACTOR = "meters.ingest"
+QUALITY_CODE = {quality: code for code, quality in enumerate(QUALITIES)}
 
 
 @dataclass
@@ -143,15 +147,51 @@ def ingest(
 ) -> ImportResult:
     """Store what ``source`` yields; the caller commits. Bad rows are listed, good rows kept."""
     now = now or clock.now()
-    items = source.items() if hasattr(source, "items") else source
     merger = BackgroundMerger(session, now)
     homes = HomeIndex(session, create_homes, before_write=merger.wait)
-    result = ImportResult()
-    batch: dict[tuple[int, datetime], tuple[float, str]] = {}
-    latest: dict[int, datetime] = {}
-    times: dict[datetime, tuple[datetime, str | None]] = {}  # times recur for every meter: check once
-    known = homes.ids  # the hot loop below runs a million times: local names, no calls for good rows
+    intake = Intake(homes, now, merger.submit)
     try:
+        if hasattr(source, "batches"):
+            for part in source.batches():
+                if isinstance(part, ReadingColumns):
+                    intake.add_columns(part)
+                else:
+                    intake.add_items((part,))
+        else:
+            intake.add_items(source.items() if hasattr(source, "items") else source)
+        intake.flush()
+    finally:
+        merger.close()
+    result = intake.result
+    result.add(merger.result)
+    result.homes_created = homes.created
+    mark_arrivals(session, {home: datetime.fromtimestamp(at, UTC) for home, at in intake.latest.items()})
+    return result
+
+
+Pending = dict[tuple[int, int], tuple[float, str, int]]  # (home, epoch second) -> (kWh, quality, line)
+
+
+class Intake:
+    """One import's checks: rows in, errors listed, good rows out to ``submit`` as sorted
+    unique chunks; remembers each home's newest half-hour."""
+
+    def __init__(self, homes: HomeIndex, now: datetime, submit: Callable[[Rows], None]) -> None:
+        self.homes = homes
+        self.now = now
+        self.now_us = (now - EPOCH) // timedelta(microseconds=1)
+        self.submit = submit
+        self.result = ImportResult()
+        self.pending: Pending = {}
+        self.latest: dict[int, int] = {}
+        self.times: dict[datetime, tuple[int, str | None]] = {}  # times recur for every meter: check once
+
+    def add_items(self, items: Iterable[Item], into: Pending | None = None) -> None:
+        """Row by row (the hot loop of every source without columns: local names, no calls
+        for good rows). Rows go to ``into``, or to the pending chunk, submitted when full."""
+        batch = self.pending if into is None else into
+        result, times, now = self.result, self.times, self.now
+        known = self.homes.ids
         for item in items:
             if type(item) is RowError:
                 result.errors.append(item)
@@ -161,8 +201,9 @@ def ingest(
             if checked is None:
                 if len(times) > 200_000:
                     times.clear()
-                checked = times[start] = check_time(start, now)
-            utc, problem = checked
+                utc, problem = check_time(start, now)
+                checked = times[start] = (0 if problem else (utc - EPOCH) // timedelta(seconds=1), problem)
+            at, problem = checked
             if problem is None and kwh is not None and not (0.0 <= kwh <= MAX_KWH_PER_HALF_HOUR):
                 problem = check_kwh(kwh)
             if problem:
@@ -173,44 +214,109 @@ def ingest(
                 continue
             home_id = known.get(meter_id)
             if home_id is None:
-                home_id = homes.resolve(meter_id)
+                home_id = self.homes.resolve(meter_id)
                 if home_id is None:
                     result.errors.append(RowError(item.line, f"unknown meter {meter_id!r}"))
                     continue
-            key = (home_id, utc)
+            key = (home_id, at)
             if key in batch:
-                result.unchanged += 1  # a repeat inside the file: the later value wins
-            batch[key] = (kwh, item.quality)
-            if utc > latest.get(home_id, EPOCH):
-                latest[home_id] = utc
-            if len(batch) >= CHUNK_ROWS:
-                merger.submit(batch)
-                batch = {}
-        if batch:
-            merger.submit(batch)
-    finally:
-        merger.close()
-    result.add(merger.result)
-    result.homes_created = homes.created
-    mark_arrivals(session, latest)
-    return result
+                result.unchanged += 1  # a repeat inside the chunk: the later row wins
+            batch[key] = (kwh, item.quality, item.line)
+            if into is None and len(batch) >= CHUNK_ROWS:
+                self.flush()
+                batch = self.pending
+
+    def flush(self) -> None:
+        if self.pending:
+            pending, self.pending = self.pending, {}
+            self._submit(*columns_of(pending))
+
+    def add_columns(self, part: ReadingColumns) -> None:
+        """A block checked column-wise; rows that do not pass outright go row by row."""
+        self.flush()  # rows before this block are stored first (the later row wins)
+        start, kwh, missing = part.start, part.kwh, part.missing
+        time_ok = (start % SLOT == 0) & ((start + SLOT) * 1_000_000 <= self.now_us)
+        with np.errstate(invalid="ignore"):
+            kwh_ok = (kwh >= 0.0) & (kwh <= MAX_KWH_PER_HALF_HOUR)
+        self.result.missing += int((time_ok & missing).sum())
+        present = time_ok & kwh_ok
+        home = self._homes(part, present)
+        good = present & (home >= 0)
+        judged = np.flatnonzero(~good & ~(time_ok & missing))
+        marked = len(self.result.errors)
+        others: Pending = {}
+        again = (part.item(i) for i in judged.tolist())
+        self.add_items(in_line_order(part.extra, again, key=lambda item: item.line), others)
+        if len(self.result.errors) > marked + 1:  # this block's errors in line order
+            self.result.errors[marked:] = sorted(self.result.errors[marked:], key=lambda error: error.line)
+        more = columns_of(others)
+        measured = np.full(int(good.sum()), QUALITY_CODE[ReadingQuality.MEASURED], np.int8)
+        self._submit(*(np.concatenate((ours, theirs)) for ours, theirs in zip(
+            (home[good], start[good], kwh[good], measured, part.line[good]), more, strict=True)))
+
+    def _homes(self, part: ReadingColumns, rows: np.ndarray) -> np.ndarray:
+        """Each row's home id (-1 if unknown), resolving meters in order of first appearance."""
+        table = np.full(len(part.meters), -1, np.int64)
+        codes = part.meter[rows]
+        if len(codes):
+            distinct, first = np.unique(codes, return_index=True)
+            for code in distinct[np.argsort(first)].tolist():
+                home_id = self.homes.resolve(part.meters[code])
+                table[code] = -1 if home_id is None else home_id
+        return table[part.meter]
+
+    def _submit(self, home: np.ndarray, start: np.ndarray, kwh: np.ndarray, quality: np.ndarray,
+                line: np.ndarray) -> None:
+        """Sort by key (the later line wins a repeated key), note each home's newest, submit."""
+        if not len(home):
+            return
+        if len(home) > 1:
+            step_home, step_start = home[1:] - home[:-1], start[1:] - start[:-1]
+            if not ((step_home > 0) | ((step_home == 0) & (step_start > 0))).all():
+                order = np.lexsort((line, start, home))
+                home, start, kwh, quality = home[order], start[order], kwh[order], quality[order]
+                last = np.ones(len(home), bool)
+                last[:-1] = (home[1:] != home[:-1]) | (start[1:] != start[:-1])
+                self.result.unchanged += len(home) - int(last.sum())
+                home, start, kwh, quality = home[last], start[last], kwh[last], quality[last]
+        ends = np.append(np.flatnonzero(home[1:] != home[:-1]), len(home) - 1)
+        latest = self.latest
+        for home_id, at in zip(home[ends].tolist(), start[ends].tolist(), strict=True):
+            if at > latest.get(home_id, at - 1):
+                latest[home_id] = at
+        self.submit(Rows(home, start, kwh, quality))
+
+
+def columns_of(pending: Pending) -> tuple[np.ndarray, ...]:
+    """(home, start, kWh, quality code, line) arrays of a pending chunk, in its order."""
+    n = len(pending)
+    keys = np.array(list(pending), dtype=np.int64).reshape(n, 2)
+    if not n:
+        return keys[:, 0], keys[:, 1], np.empty(0), np.empty(0, np.int8), np.empty(0, np.int64)
+    kwh, quality, line = zip(*pending.values(), strict=True)
+    codes = np.fromiter((QUALITY_CODE[q] for q in quality), np.int8, n)
+    return keys[:, 0], keys[:, 1], np.array(kwh, np.float64), codes, np.array(line, np.int64)
 
 
 class BackgroundMerger:
-    """Runs each chunk's merge on one worker thread, so parsing the next chunk overlaps the
+    """Runs each chunk's merge on one worker thread, so checking the next chunk overlaps the
     database work (drivers release the GIL while the database works). The session is only
     ever used by one thread at a time: anything else that writes calls ``wait`` first."""
 
     def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
-        self.now = now
+        self.merger = Merger(now)
         self.result = ImportResult()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="meters-merge")
         self._pending: Future[ImportResult] | None = None
 
-    def submit(self, batch: dict[tuple[int, datetime], tuple[float, str]]) -> None:
+    def submit(self, rows: Rows) -> None:
         self.wait()
-        self._pending = self._pool.submit(merge, self.session, batch, self.now)
+        self._pending = self._pool.submit(self._merge, rows)
+
+    def _merge(self, rows: Rows) -> ImportResult:
+        merged = self.merger.merge(self.session.connection(), rows)
+        return ImportResult(inserted=merged.inserted, revised=merged.revised, unchanged=merged.unchanged)
 
     def wait(self) -> None:
         if self._pending is not None:
@@ -222,94 +328,6 @@ class BackgroundMerger:
             self.wait()
         finally:
             self._pool.shutdown(wait=True)
-
-
-# ---- the merge ------------------------------------------------------------------------
-_MERGE = """
-INSERT INTO meter_reading (home_id, interval_start, kwh, quality, received_at)
-SELECT home_id, interval_start, kwh, quality, :now FROM {stage} WHERE true
-ON CONFLICT (home_id, interval_start) DO UPDATE
-SET kwh = excluded.kwh, quality = :revised, received_at = excluded.received_at
-WHERE meter_reading.kwh {distinct} excluded.kwh
-"""
-def merge(session: Session, batch: dict[tuple[int, datetime], tuple[float, str]], now: datetime) -> ImportResult:
-    """Upsert one chunk (unique keys); returns exact counts."""
-    conn = session.connection()
-    if conn.dialect.name != "postgresql":
-        return _merge_sqlite(conn, batch, now)
-    _stage_postgres(conn, batch)
-    # One statement: xmax = 0 marks a row this statement inserted (not updated).
-    sql = f"WITH m AS ({_MERGE.format(stage=STAGE, distinct='IS DISTINCT FROM')} RETURNING (xmax = 0) AS fresh) "
-    sql += "SELECT count(*) FILTER (WHERE fresh), count(*) FROM m"
-    inserted, changed = conn.execute(_with_now(sql), _params(now)).one()
-    revised = changed - inserted
-    return ImportResult(inserted=inserted, revised=revised, unchanged=len(batch) - inserted - revised)
-
-
-_UPSERT_SQLITE = """
-INSERT INTO meter_reading (home_id, interval_start, kwh, quality, received_at) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (home_id, interval_start) DO UPDATE
-SET kwh = excluded.kwh, quality = ?, received_at = excluded.received_at
-WHERE meter_reading.kwh != excluded.kwh
-"""
-
-
-def _merge_sqlite(
-    conn: Connection, batch: dict[tuple[int, datetime], tuple[float, str]], now: datetime
-) -> ImportResult:
-    """SQLite: one executemany straight into the table, no stage (this is the whole cost of an
-    import, so it stays close to a bare executemany of the same rows).
-
-    Counts without a second pass: ``rowcount`` is the rows the upsert wrote (inserted or
-    revised: a conflict whose value is unchanged writes nothing), and since meter_reading is
-    a rowid table that gets ``max(rowid) + 1`` for each new row while this transaction holds
-    the write lock, the growth of ``max(rowid)`` is exactly the rows inserted."""
-    bind = MeterReading.__table__.c.interval_start.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    assert bind is not None  # the exact text SQLAlchemy stores for a datetime, so keys compare equal
-    texts = {start: bind(start) for start in {key[1] for key in batch}}  # each half-hour once, not per meter
-    stamp, revised_q = bind(now), ReadingQuality.REVISED.value
-    rows = [(home_id, texts[start], kwh, quality, stamp, revised_q)
-            for (home_id, start), (kwh, quality) in batch.items()]
-    cursor: Any = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        before = cursor.execute("SELECT coalesce(max(rowid), 0) FROM meter_reading").fetchone()[0]
-        cursor.executemany(_UPSERT_SQLITE, rows)
-        changed = cursor.rowcount
-        inserted = cursor.execute("SELECT coalesce(max(rowid), 0) FROM meter_reading").fetchone()[0] - before
-    finally:
-        cursor.close()
-    revised = changed - inserted
-    return ImportResult(inserted=inserted, revised=revised, unchanged=len(batch) - changed)
-
-
-def _with_now(sql: str) -> Any:
-    return text(sql).bindparams(bindparam("now", type_=UTCDateTime()))
-
-
-def _params(now: datetime) -> dict[str, Any]:
-    return {"now": now, "revised": ReadingQuality.REVISED.value}
-
-
-def _stage_postgres(conn: Connection, batch: dict[tuple[int, datetime], tuple[float, str]]) -> None:
-    conn.exec_driver_sql(
-        f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} "
-        "(home_id integer, interval_start timestamptz, kwh double precision, quality varchar(32))"
-    )
-    conn.exec_driver_sql(f"TRUNCATE {STAGE}")
-    # COPY text built by hand: several times faster than write_row per row; each half-hour's
-    # text made once (the same times recur for every meter).
-    times: dict[datetime, str] = {}
-    iso = times.get
-    payload = "".join(
-        f"{home_id}\t{iso(start) or times.setdefault(start, start.isoformat())}\t{kwh!r}\t{quality}\n"
-        for (home_id, start), (kwh, quality) in batch.items()
-    )
-    driver: Any = conn.connection.driver_connection
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f"COPY {STAGE} (home_id, interval_start, kwh, quality) FROM STDIN") as copy,
-    ):
-        copy.write(payload.encode())
 
 
 def delete_readings(session: Session, home_id: int) -> int:

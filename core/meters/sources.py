@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -91,33 +91,34 @@ class TextLines:
         self.last_line_complete = True
 
     def __iter__(self) -> Iterator[str]:
+        return split_lines(self.line_blocks())
+
+    def line_blocks(self, read_size: int = CHUNK) -> Iterator[bytes]:
+        """The file's bytes in blocks of whole lines, each ending with its newline; the last
+        block is the final line alone when that line has no newline (``last_line_complete``)."""
         tail = b""
-        first = True
-        for data in self._blocks():
+        for data in self._blocks(read_size):
             buffer = tail + data
             cut = buffer.rfind(b"\n")
             if cut < 0:
                 tail = buffer
                 continue
             tail = buffer[cut + 1 :]
-            text = buffer[:cut].decode("utf-8", errors="replace")
-            if first:
-                text, first = text.removeprefix("\ufeff"), False
-            yield from text.split("\n")
+            yield buffer[: cut + 1]
         if tail:
             self.last_line_complete = False
-            yield tail.decode("utf-8", errors="replace").removeprefix("\ufeff")
+            yield tail
 
-    def _blocks(self) -> Iterator[bytes]:
+    def _blocks(self, read_size: int) -> Iterator[bytes]:
         with self.path.open("rb") as raw:
             if raw.read(2) != GZIP_MAGIC:
                 raw.seek(0)
-                while block := raw.read(self.CHUNK):
+                while block := raw.read(read_size):
                     yield block
                 return
             raw.seek(0)
             decompressor = zlib.decompressobj(wbits=31)
-            while block := raw.read(self.CHUNK):
+            while block := raw.read(read_size):
                 try:
                     data = decompressor.decompress(block)
                 except zlib.error:
@@ -130,6 +131,19 @@ class TextLines:
                 yield data
             if not decompressor.eof:
                 self.truncated = True
+
+
+def split_lines(blocks: Iterable[bytes], first: bool = True) -> Iterator[str]:
+    """The lines of blocks of whole lines (the last may lack its newline), decoded a block at
+    a time; a byte-order mark is dropped from the first (when ``first``)."""
+    for data in blocks:
+        text = data.decode("utf-8", errors="replace")
+        if first or not data.endswith(b"\n"):
+            text, first = text.removeprefix("\ufeff"), False
+        if data.endswith(b"\n"):
+            yield from text[:-1].split("\n")
+        else:
+            yield text
 
 
 def detect_format(path: Path) -> str:
