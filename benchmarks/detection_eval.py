@@ -182,6 +182,20 @@ def fold_out(outcomes: dict[float, Outcome], rule_o: Outcome, world: World, fold
     return held, mean_in, chosen
 
 
+def spread_subset(truth: MeterArrays, injected: MeterArrays, events: list[Event], count: int):
+    """``count`` homes spread over the file, plus the nearly dead meters, with their events
+    (drawn on every home first, so they are the full run's events). For iterating only."""
+    h = truth.x.shape[0]
+    keep = np.unique(np.linspace(0, h - 1, count).round().astype(int))
+    keep = np.union1d(keep, [truth.meter_ids.index(m) for m in DEAD if m in truth.meter_ids])
+    new = {int(old): i for i, old in enumerate(keep)}
+
+    def part(d: MeterArrays) -> MeterArrays:
+        return MeterArrays([d.meter_ids[i] for i in keep], d.first_slot, d.x[keep])
+
+    return part(truth), part(injected), [Event(new[e.home], e.start, e.tv) for e in events if e.home in new]
+
+
 ROWS = (
     ("caught <= 24 h, all events (rhythm homes)", "caught", "{:6.1f}%"),
     ("  quiet events", "quiet", "{:6.1f}%"),
@@ -202,11 +216,15 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--budgets", type=float, nargs="+", default=list(BUDGETS))
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--homes", type=int, default=0,
+                        help="iterate on a spread subset of this many homes (plus the dead meters); 0 = all")
     args = parser.parse_args()
     started = time.perf_counter()
     rng = np.random.default_rng(args.seed)
     truth = load_readings(DATA)
     injected_truth, events = inject(truth, rng)
+    if args.homes:
+        truth, injected_truth, events = spread_subset(truth, injected_truth, events, args.homes)
     h = truth.x.shape[0]
     folds = rng.permutation(h) % args.folds
     trips = standby_stretches(truth)
