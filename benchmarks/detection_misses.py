@@ -43,7 +43,7 @@ from core.detection.replay import (  # noqa: E402
     tick_input,
     tick_windows,
 )
-from core.detection.survival import NEVER, per_slot_probability  # noqa: E402
+from core.detection.survival import NEVER, peak_threshold  # noqa: E402
 from core.detection.timeaxis import SLOT_SECONDS, SLOTS_PER_DAY  # noqa: E402
 from core.enums import EMERGENCY_KINDS  # noqa: E402
 
@@ -76,6 +76,7 @@ def ticks(data: MeterArrays, base: tuple, hh: np.ndarray, kk: np.ndarray, sens: 
             "score": score, "level": level, "u": tail[:, 0], "scale": tail[:, 1], "ls": tail[:, 2],
             "since": since - data.first_slot, "rare": rare, "fired": fired, "watchable": ctx.watchable,
             "present": ctx.present[:, -1], "halfhour": ctx.halfhour[:, -1], "smooth": ctx.base.smooth_slots,
+            "threshold": peak_threshold(ctx.base.quiet_peaks, sens.false_alarm_budget * (1 - sens.flat_budget_share)),
         }
         for name, v in parts.items():
             out.setdefault(name, []).append(np.asarray(v))
@@ -83,7 +84,7 @@ def ticks(data: MeterArrays, base: tuple, hh: np.ndarray, kk: np.ndarray, sens: 
 
 
 def exceedance(t: dict[str, np.ndarray]) -> np.ndarray:
-    e = (t["score"] - t["u"]) / t["scale"] - t["ls"]
+    e = (t["score"] - t["u"]) / t["scale"] - t["ls"] - t["threshold"]  # alarm at e > 0 (the home's own level)
     ok = (t["u"] < NEVER / 2) & t["watchable"] & t["present"]
     return np.where(ok, e, -np.inf)
 
@@ -98,7 +99,7 @@ def diagnose(clean: MeterArrays, injected: MeterArrays, events: list, sens: Sens
     t = ticks(injected, base_i, eh, ek, sens)
     ready = base_i[1][eh, ek // SLOTS_PER_DAY]
     e_ev = exceedance(t)
-    threshold = -np.log(per_slot_probability(sens.false_alarm_budget * (1 - sens.flat_budget_share)))
+    threshold = float(np.median(t["threshold"]))
     causes: dict[str, int] = {}
     maxe, caught_at = [], []
     tv = np.array([e.tv for e in events])
@@ -127,14 +128,15 @@ def diagnose(clean: MeterArrays, injected: MeterArrays, events: list, sens: Sens
         caught_at.append((hit[0] + 1) / 2 if len(hit) else np.inf)
     maxe, caught_at = np.array(maxe), np.array(caught_at)
     ok = ~np.isnan(maxe)
-    print(f"\n== {label}: {h} homes, {len(events)} events ({ok.sum()} on ready days), alarm at e >= {threshold:.1f} ==")
+    print(f"\n== {label}: {h} homes, {len(events)} events ({ok.sum()} on ready days), "
+          f"e counted past each home's own level (median {threshold:.1f}) ==")
     for cause, c in sorted(causes.items(), key=lambda kv: -kv[1]):
         print(f"  {cause:42s} {c:4d}")
     q = ok & ~tv
     print(f"  quiet caught {np.isfinite(caught_at[q]).mean():.1%}, "
           f"TV caught {np.isfinite(caught_at[ok & tv]).mean():.1%}")
     print("  quiet events, share whose max e reaches:",
-          "  ".join(f">={x:g}: {np.mean(maxe[q] >= x):.0%}" for x in (0, 2, 3, 4, 5, 6, 7, 9)))
+          "  ".join(f">={x:g}: {np.mean(maxe[q] >= x):.0%}" for x in (-4, -3, -2, -1, 0, 1, 2)))
     # reset inside the event: how long did the stretch last, and when did the reset happen?
     reset_ev = [i for i, ev in enumerate(events) if q[i] and not np.isfinite(caught_at[i])
                 and t["since"][ei == i][-1] > ev.start + 1]
@@ -163,7 +165,7 @@ def diagnose(clean: MeterArrays, injected: MeterArrays, events: list, sens: Sens
     live = ~dead[ep_home]
     print(f"  untouched: {months:.1f} home-months, quiet stretches {len(uniq)}")
     print("  threshold on e:  FA/home-month (non-dead homes) | quiet events caught (max e within 24 h)")
-    for x in (3, 4, 5, 6, 7, 8, 9, 10):
+    for x in (-3, -2, -1, 0, 1, 2, 3):
         fa = np.sum(ep_max[live] >= x) / months
         print(f"    e >= {x:4.1f}: FA {fa:5.2f}  caught {np.mean(maxe[q] >= x):.1%}  "
               f"TV {np.mean(maxe[ok & tv] >= x):.1%}  dead-home stretches {np.sum(ep_max[~live] >= x)}")

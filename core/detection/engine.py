@@ -25,8 +25,8 @@ WINDOW_SLOTS = 64  # 32 h: a whole day of quiet plus the evening before
 class Sensitivity:
     """The few operator settings of detection. Everything else is learned per home."""
 
-    # Emergencies a normal home may raise per month (an upper bound, core/detection/survival.py):
-    # each home's own scores at each time of day then say how quiet is too quiet.
+    # Emergencies a normal home may raise per month, spent per quiet stretch (core/detection/survival.py):
+    # each home's own scores at each time of day, and its own stretches' peaks, say how quiet is too quiet.
     false_alarm_budget: float = DEFAULT_FALSE_ALARM_BUDGET
     flat_budget_share: float = 0.3  # of that budget, the part spent on "left on" stretches
     min_quiet_slots: int = 8  # nobody is alerted about less than 4 h of quiet
