@@ -93,6 +93,8 @@ def diagnose(clean: MeterArrays, injected: MeterArrays, events: list, sens: Sens
     base_c, base_i = daily_baselines(clean), daily_baselines(injected)
     h, n = clean.x.shape
     days = n // SLOTS_PER_DAY
+    watch = np.nanmedian(np.where(base_c[1], base_c[0].watchability.reshape(h, -1), np.nan), axis=1)
+    rhythm = np.nan_to_num(watch) >= sens.watchable_min  # the evaluation's "homes with a daily rhythm"
     # every event tick (newest visible slot k, alert known at k+1: within 24 h while k < start+48)
     rows = [(i, e.home, e.start + j) for i, e in enumerate(events) for j in range(EVENT_SLOTS)]
     ei, eh, ek = (np.array(v) for v in zip(*rows, strict=True))
@@ -104,12 +106,20 @@ def diagnose(clean: MeterArrays, injected: MeterArrays, events: list, sens: Sens
     maxe, caught_at = [], []
     tv = np.array([e.tv for e in events])
     starts_hh = np.array([(e.start) % SLOTS_PER_DAY for e in events])
+    raised: dict[int, list[float]] = {}
+    for a in replay_each(injected, (sens,), baselines=base_i)[0]:
+        if a.kind in EMERGENCY_KINDS:
+            raised.setdefault(injected.meter_ids.index(a.meter_id), []).append(
+                (a.detected_slot_time - DELAY_S) / SLOT_SECONDS - injected.first_slot)
     for i, ev in enumerate(events):
         sel = ei == i
+        times = np.asarray(raised.get(ev.home, []))
         if not ready[sel].all():
             cause = "not ready"
-        elif t["fired"][sel].any():
+        elif ((times > ev.start) & (times <= ev.start + EVENT_SLOTS)).any():
             cause = "caught"
+        elif t["fired"][sel].any():
+            cause = "fired but the book raised nothing (an emergency still open?)"
         elif not t["watchable"][sel].any():
             cause = "not watchable"
         elif (t["u"][sel] >= NEVER / 2).all():
@@ -124,14 +134,14 @@ def diagnose(clean: MeterArrays, injected: MeterArrays, events: list, sens: Sens
             cause = "TV: " + cause
         causes[cause] = causes.get(cause, 0) + 1
         maxe.append(e_ev[sel].max() if ready[sel].all() else np.nan)
-        hit = np.flatnonzero(t["fired"][sel])
-        caught_at.append((hit[0] + 1) / 2 if len(hit) else np.inf)
+        hit = times[(times > ev.start) & (times <= ev.start + EVENT_SLOTS)] if cause.endswith("caught") else []
+        caught_at.append((min(hit) - ev.start) / 2 if len(hit) else np.inf)
     maxe, caught_at = np.array(maxe), np.array(caught_at)
-    ok = ~np.isnan(maxe)
+    ok = ~np.isnan(maxe) & rhythm[[e.home for e in events]]  # rates on rhythm homes, as the evaluation
     print(f"\n== {label}: {h} homes, {len(events)} events ({ok.sum()} on ready days), "
           f"e counted past each home's own level (median {threshold:.1f}) ==")
     for cause, c in sorted(causes.items(), key=lambda kv: -kv[1]):
-        print(f"  {cause:42s} {c:4d}")
+        print(f"  {cause:64s} {c:4d}")
     q = ok & ~tv
     print(f"  quiet caught {np.isfinite(caught_at[q]).mean():.1%}, "
           f"TV caught {np.isfinite(caught_at[ok & tv]).mean():.1%}")
@@ -160,20 +170,21 @@ def diagnose(clean: MeterArrays, injected: MeterArrays, events: list, sens: Sens
     uniq, first = np.unique(key[order], return_index=True)
     ep_max = np.maximum.reduceat(ec[order], first)
     ep_home = uniq // (n + 1)
-    months = ready_c.sum() / 30.44
     dead = np.isin(np.array(clean.meter_ids), DEAD)
-    live = ~dead[ep_home]
+    months = ready_c[rhythm].sum() / 30.44
+    live = rhythm[ep_home]
     print(f"  untouched: {months:.1f} home-months, quiet stretches {len(uniq)}")
-    print("  threshold on e:  FA/home-month (non-dead homes) | quiet events caught (max e within 24 h)")
+    print("  threshold on e:  FA/home-month (rhythm homes) | quiet events caught (max e within 24 h)")
     for x in (-3, -2, -1, 0, 1, 2, 3):
         fa = np.sum(ep_max[live] >= x) / months
         print(f"    e >= {x:4.1f}: FA {fa:5.2f}  caught {np.mean(maxe[q] >= x):.1%}  "
-              f"TV {np.mean(maxe[ok & tv] >= x):.1%}  dead-home stretches {np.sum(ep_max[~live] >= x)}")
+              f"TV {np.mean(maxe[ok & tv] >= x):.1%}  dead-home stretches {np.sum(ep_max[dead[ep_home]] >= x)}")
     # the false alarms the replay really raises: how many re-raise a stretch older than the window
     alerts = [a for a in replay_each(clean, (sens,), baselines=base_c)[0] if a.kind in EMERGENCY_KINDS]
+    per_home = np.bincount([clean.meter_ids.index(a.meter_id) for a in alerts], minlength=h)
+    alerts = [a for a in alerts if rhythm[clean.meter_ids.index(a.meter_id)]]
     old = sum((a.detected_slot_time - DELAY_S) // SLOT_SECONDS - 1 - a.window_start_slot >= WINDOW_SLOTS - 1
               for a in alerts)
-    per_home = np.bincount([clean.meter_ids.index(a.meter_id) for a in alerts], minlength=h)
     print(f"  replayed: {len(alerts)} emergencies on the untouched readings ({len(alerts) / months:.2f}/home-month), "
           f"{old} of them on a stretch that began before the 32 h window; per home {per_home.tolist()}")
     del days
