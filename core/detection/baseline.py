@@ -68,6 +68,7 @@ class Baselines:
     llr: np.ndarray  # [H, 2, 48, N_BINS] night-vs-usual log-likelihood ratio
     base_load: np.ndarray  # [H] kWh per half-hour of fridge/standby
     active_kwh: np.ndarray  # [H] above this a half-hour counts as "someone did something"
+    use_bins: np.ndarray  # [H, N_BINS] 1: readings in the bin are use too (above standby, rare at night)
     wake_hh: np.ndarray  # [H, 2] learned wake (half-hours since 00:00, late-typical), by day type
     sleep_hh: np.ndarray  # [H, 2] learned sleep (half-hours since 00:00, may exceed 48)
     quiet_tail: np.ndarray  # [H, 48, 3] tail of the "looks asleep" score by half-hour of day (survival.py)
@@ -108,6 +109,7 @@ def empty_baselines(h: int) -> Baselines:
         llr=np.zeros((h, 2, SLOTS_PER_DAY, N_BINS), np.float32),
         base_load=np.zeros(h, np.float32),
         active_kwh=np.full(h, np.inf, np.float32),
+        use_bins=np.zeros((h, N_BINS), np.float32),
         wake_hh=np.full((h, 2), 16.0, np.float32),
         sleep_hh=np.full((h, 2), 46.0, np.float32),
         quiet_tail=empty_tails(h),
@@ -164,7 +166,11 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
     edges = _edges(nq[:, :6], aq)
     base_load = nq[:, 0]
     active_kwh = np.maximum(nq[:, 6] * 1.15, nq[:, 2] + 0.05)
-    llr = _llr_table(bin_index(x.reshape(h, -1), edges).reshape(x.shape), present, day_type, h)
+    bins = bin_index(x.reshape(h, -1), edges).reshape(x.shape)
+    llr = _llr_table(bins, present, day_type, h)
+    night_bins = bins[:, :, NIGHT_SLOTS]
+    p_night = _hist(night_bins, present[:, :, NIGHT_SLOTS], h)  # [H, B]
+    use_bins = _use_bins(p_night, edges, nq[:, 2] + 0.05)
 
     rise, level = ups_and_downs(x.reshape(h, -1))
     rise = rise.reshape(x.shape)
@@ -178,7 +184,7 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
     llr_rise = _llr_table(bin_index(np.nan_to_num(rise.reshape(h, -1)), edges_rise).reshape(x.shape),
                           rise_present, day_type, h)
 
-    active = (x > active_kwh[:, None, None]) & present
+    active = is_active(x.reshape(h, -1), bins.reshape(h, -1), active_kwh, use_bins).reshape(x.shape) & present
     wake_hh, sleep_hh = _wake_sleep(active, present, day_type)
     day_total = np.where(good_day, np.nansum(raw, axis=2), np.nan)
     day_kwh = np.stack([_nanmedian_rows(np.where(day_type == t, day_total, np.nan)) for t in (0, 1)], 1)
@@ -188,8 +194,6 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
 
     # Expected evidence per day of a real "nobody moves" event: sum over the day of
     # KL(night || usual at that hour). A vacant flat or a fridge-only meter gives ~0.
-    night_bins = bin_index(night, edges).reshape(h, d, len(NIGHT_SLOTS))
-    p_night = _hist(night_bins, present[:, :, NIGHT_SLOTS], h)  # [H, B]
     kl = np.einsum("hb,htsb->ht", p_night, llr)  # [H, 2] (48 slots summed)
     evidence = 0.7 * kl[:, WEEKDAY] + 0.3 * kl[:, RESTDAY]
     watchability = 1.0 - np.exp(-np.maximum(evidence, 0) / 30.0)
@@ -200,6 +204,7 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
         llr=llr.astype(np.float32),
         base_load=base_load.astype(np.float32),
         active_kwh=active_kwh.astype(np.float32),
+        use_bins=use_bins.astype(np.float32),
         wake_hh=wake_hh.astype(np.float32),
         sleep_hh=sleep_hh.astype(np.float32),
         quiet_tail=quiet_tail,
@@ -214,6 +219,25 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
         watchability=watchability.astype(np.float32),
         days_used=days_used,
     )
+
+
+NIGHT_RARE = 0.01  # a bin holding fewer of the home's night readings than this is a level nights rarely draw
+
+
+def _use_bins(p_night: np.ndarray, edges: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """Bins whose readings are use: above standby (their lower edge at least ``floor``) and at a
+    level the home's nights rarely draw. A home with a night storage or water heater learns
+    ``active_kwh`` above the heater's block, which hides all daytime use below it (cooking, TV):
+    such use then never ended a quiet stretch, nor closed an emergency."""
+    lower = np.concatenate([np.full((edges.shape[0], 1), -np.inf), edges], axis=1)  # [H, B]
+    return (p_night < NIGHT_RARE) & (lower >= floor[:, None])
+
+
+def is_active(x: np.ndarray, bins: np.ndarray, active_kwh: np.ndarray, use_bins: Any) -> np.ndarray:
+    """"Someone did something" in each reading of ``x`` [R, W] (its ``bins``): above the home's
+    activity level, or in a bin of use (``use_bins`` [R, B], or a row-mapped table)."""
+    rows = np.broadcast_to(np.arange(x.shape[0])[:, None], x.shape)
+    return (x > active_kwh[:, None]) | (use_bins[rows, bins] > 0.5)
 
 
 def step_rhythm(raw: np.ndarray) -> np.ndarray:

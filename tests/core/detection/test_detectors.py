@@ -194,3 +194,23 @@ def test_a_baseline_survives_its_stored_form_with_every_learned_array(hist) -> N
         assert np.allclose(np.nan_to_num(stored[[0, 2]]), np.nan_to_num(learned), atol=1e-4), f.name
     assert back.ready.tolist() == [True, False, True]
     assert back.smooth_slots.tolist()[::2] == two.smooth_slots.tolist()
+
+
+def test_in_a_night_heater_home_daytime_use_below_the_heater_s_level_is_use() -> None:
+    """A nightly 1.6 kWh heater block lifts the home's activity level above it; cooking at
+    0.5 kWh must still count as use, or her quiet stretches never end and an emergency,
+    once open, never closes when she is up again."""
+    x = history(days=60, seed=4)
+    cube = x.reshape(60, SLOTS_PER_DAY)
+    cube[:, 2:6] += np.float32(1.6)
+    heater = cube.reshape(1, -1)
+    base = baseline_of(heater)
+    assert base.active_kwh[0] > 1.6  # the heater's block is not use ...
+    rng = np.random.default_rng(11)
+    today = night_reading(rng, 25)
+    today[2:6] += np.float32(1.6)
+    today[22:] += np.float32(0.5)  # ... but cooking from 11:00 is
+    ev = evaluate(window_input(_series(heater, today), base))
+    last = window_input(_series(heater, today), base).last_slot[0]
+    assert ev.findings[K.INACTIVITY].usage[0] == last
+    assert ev.findings[K.INACTIVITY].episode[0] >= last - 1  # and it ends the quiet stretch
