@@ -267,7 +267,8 @@ def _run_book(
             Raised(kinds[i], int(episode[i, k]), int(wstart[i, k]), int(usage[i, k]))
             for i in range(len(kinds)) if fired[i, k]
         ]
-        result = step(book, raised, {kinds[i]: int(usage[i, k]) for i in range(len(kinds))})
+        result = step(book, raised, {kinds[i]: int(usage[i, k]) for i in range(len(kinds))},
+                      {kinds[i]: int(episode[i, k]) for i in range(len(kinds))})
         tick_time = (data.first_slot + k + 1) * SLOT_SECONDS + delay_s
         for r in result.opened:
             yield ReplayAlert(meter, r.kind, tick_time, r.window_start)
