@@ -50,7 +50,10 @@ from core.enums import EMERGENCY_KINDS, IncidentKind  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "lcl-dev" / "readings.csv.gz"
 OUT = ROOT / "benchmarks" / "results" / "detection_eval.txt"
-BUDGETS = (0.25, 0.5, 1.0, 2.0, 4.0)  # false alarms per home-month the service is told it may raise
+# False alarms per home-month the service is told it may raise on the home's ordinary quiet
+# stretches (core/detection/survival.py). Absences (days out, trips) come on top: at these
+# budgets they are most of what is raised, which is why the grid sits this low.
+BUDGETS = (0.015, 0.03, 0.0625, 0.125, 0.25)
 FA_TARGET = 1.0  # per home-month, and at most half the rule's (targets of issue 13)
 DAYS_PER_MONTH = 30.44
 
@@ -283,7 +286,7 @@ def main() -> None:
     for text in summary:
         emit("  " + text)
     emit()
-    emit("trade-off over all homes at five budgets (no selection involved: every budget on every home):")
+    emit(f"trade-off over all homes at {len(args.budgets)} budgets (no selection: every budget on every home):")
     for text in tradeoff:
         emit(text)
     emit()

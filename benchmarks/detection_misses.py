@@ -186,7 +186,7 @@ def diagnose(clean: MeterArrays, injected: MeterArrays, events: list, sens: Sens
     old = sum((a.detected_slot_time - DELAY_S) // SLOT_SECONDS - 1 - a.window_start_slot >= WINDOW_SLOTS - 1
               for a in alerts)
     print(f"  replayed: {len(alerts)} emergencies on the untouched readings ({len(alerts) / months:.2f}/home-month), "
-          f"{old} of them on a stretch that began before the 32 h window; per home {per_home.tolist()}")
+          f"{old} of them on a stretch that began before the detection window; per home {per_home.tolist()}")
     del days
 
 

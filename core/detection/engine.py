@@ -18,7 +18,7 @@ from core.detection.baseline import Baselines, bin_index, is_active
 from core.detection.series import FLAT_MIN_KWH, accumulate, smooth_rows, sustained, ups_and_downs
 from core.detection.timeaxis import SLOTS_PER_DAY, day_types, local_day, local_halfhour
 
-WINDOW_SLOTS = 64  # 32 h: a whole day of quiet plus the evening before
+WINDOW_SLOTS = 96  # 48 h: a whole day of quiet, and the sustained use that began it still in view
 
 
 @dataclass(frozen=True)

@@ -214,3 +214,16 @@ def test_in_a_night_heater_home_daytime_use_below_the_heater_s_level_is_use() ->
     last = window_input(_series(heater, today), base).last_slot[0]
     assert ev.findings[K.INACTIVITY].usage[0] == last
     assert ev.findings[K.INACTIVITY].episode[0] >= last - 1  # and it ends the quiet stretch
+
+
+def test_a_quiet_stretch_keeps_its_beginning_for_a_day_and_a_half(hist, base) -> None:
+    """The sustained use that began a stretch stays in view for 48 h: a quiet day that began
+    the evening before is still that stretch (its episode), not "quiet since before the window",
+    which the book can only tell apart from an earlier raise by the use it saw."""
+    rng = np.random.default_rng(12)
+    evening = normal_day(rng)  # last use at 22:00
+    quiet = night_reading(rng, SLOTS_PER_DAY + 28)  # a whole day and a morning: 38 h later
+    inp = window_input(np.concatenate([hist[0], evening, quiet])[None, :], base)
+    f = evaluate(inp).findings[K.INACTIVITY]
+    assert f.episode[0] >= 0
+    assert inp.last_slot[0] - f.episode[0] > 64  # more than 32 h ago
