@@ -274,11 +274,11 @@ def main() -> None:
         tradeoff.append(f"{label}:")
         for b, oc in sorted(outcomes.items()):
             m = metrics(oc, world, everyone)
-            tradeoff.append(f"  budget {b:4.2f}: FA rhythm {m['fa_rhythm']:4.2f} all {m['fa_all']:4.2f} "
+            tradeoff.append(f"  budget {b:5.3f}: FA rhythm {m['fa_rhythm']:4.2f} all {m['fa_all']:4.2f} "
                             f"family {m['family']:4.2f}  caught {m['caught']:5.1f}% quiet {m['quiet']:5.1f}% "
                             f"TV {m['tv']:5.1f}%  median {m['median']:4.1f} h  in trips {m['trip_share']:.0%}  "
                             f"dead {dead(oc, world)}")
-        tradeoff.append(f"  rule 15h   : FA rhythm {r['fa_rhythm']:4.2f} all {r['fa_all']:4.2f}  "
+        tradeoff.append(f"  rule 15h    : FA rhythm {r['fa_rhythm']:4.2f} all {r['fa_all']:4.2f}  "
                         f"caught {r['caught']:5.1f}% quiet {r['quiet']:5.1f}% TV {r['tv']:5.1f}%  "
                         f"median {r['median']:4.1f} h  in trips {r['trip_share']:.0%}")
     emit()
