@@ -96,11 +96,12 @@ def learn_peaks(score: np.ndarray, reset: np.ndarray, tails: np.ndarray) -> np.n
     a stretch ends (the detector's own reset), ``tails`` [H, 48, 3] learned from that score.
     -> [H, 4]: u, scale, log(share above u) of the peaks, log(stretches per month)."""
     h, t = score.shape
-    tail = tails[:, np.arange(t) % SLOTS_PER_DAY]  # [H, T, 3]
-    e = exceedance(score, tail)
+    by_day = score.reshape(h, t // SLOTS_PER_DAY, SLOTS_PER_DAY)  # the learning days start at 00:00
+    e = exceedance(by_day, tails[:, None]).reshape(h, t)
+    learned = np.broadcast_to((tails[:, None, :, 0] < NEVER / 2), by_day.shape).reshape(h, t)
     idx = np.broadcast_to(np.arange(t), (h, t))
     last_reset = np.maximum.accumulate(np.where(reset, idx, -1), axis=1)
-    counts = (idx - last_reset >= MIN_STRETCH_SLOTS) & ~np.isnan(score) & (tail[..., 0] < NEVER / 2)
+    counts = (idx - last_reset >= MIN_STRETCH_SLOTS) & ~np.isnan(score) & learned
     e = np.where(counts, e, -np.inf)
     # one peak per stretch: stretches are numbered by the resets before them, homes kept apart
     key = (np.arange(h)[:, None] * (t + 1) + np.cumsum(reset, axis=1)).ravel()
