@@ -50,7 +50,10 @@ from core.enums import EMERGENCY_KINDS, IncidentKind  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "lcl-dev" / "readings.csv.gz"
 OUT = ROOT / "benchmarks" / "results" / "detection_eval.txt"
-BUDGETS = (0.25, 0.5, 1.0, 2.0, 4.0)  # false alarms per home-month the service is told it may raise
+# False alarms per home-month the service is told it may raise on the home's ordinary quiet
+# stretches (core/detection/survival.py). Absences (days out, trips) come on top: at these
+# budgets they are most of what is raised, which is why the grid sits this low.
+BUDGETS = (0.002, 0.004, 0.008, 0.015, 0.03)
 FA_TARGET = 1.0  # per home-month, and at most half the rule's (targets of issue 13)
 DAYS_PER_MONTH = 30.44
 
@@ -182,6 +185,20 @@ def fold_out(outcomes: dict[float, Outcome], rule_o: Outcome, world: World, fold
     return held, mean_in, chosen
 
 
+def spread_subset(truth: MeterArrays, injected: MeterArrays, events: list[Event], count: int):
+    """``count`` homes spread over the file, plus the nearly dead meters, with their events
+    (drawn on every home first, so they are the full run's events). For iterating only."""
+    h = truth.x.shape[0]
+    keep = np.unique(np.linspace(0, h - 1, count).round().astype(int))
+    keep = np.union1d(keep, [truth.meter_ids.index(m) for m in DEAD if m in truth.meter_ids])
+    new = {int(old): i for i, old in enumerate(keep)}
+
+    def part(d: MeterArrays) -> MeterArrays:
+        return MeterArrays([d.meter_ids[i] for i in keep], d.first_slot, d.x[keep])
+
+    return part(truth), part(injected), [Event(new[e.home], e.start, e.tv) for e in events if e.home in new]
+
+
 ROWS = (
     ("caught <= 24 h, all events (rhythm homes)", "caught", "{:6.1f}%"),
     ("  quiet events", "quiet", "{:6.1f}%"),
@@ -202,11 +219,15 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--budgets", type=float, nargs="+", default=list(BUDGETS))
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--homes", type=int, default=0,
+                        help="iterate on a spread subset of this many homes (plus the dead meters); 0 = all")
     args = parser.parse_args()
     started = time.perf_counter()
     rng = np.random.default_rng(args.seed)
     truth = load_readings(DATA)
     injected_truth, events = inject(truth, rng)
+    if args.homes:
+        truth, injected_truth, events = spread_subset(truth, injected_truth, events, args.homes)
     h = truth.x.shape[0]
     folds = rng.permutation(h) % args.folds
     trips = standby_stretches(truth)
@@ -253,11 +274,11 @@ def main() -> None:
         tradeoff.append(f"{label}:")
         for b, oc in sorted(outcomes.items()):
             m = metrics(oc, world, everyone)
-            tradeoff.append(f"  budget {b:4.2f}: FA rhythm {m['fa_rhythm']:4.2f} all {m['fa_all']:4.2f} "
+            tradeoff.append(f"  budget {b:5.3f}: FA rhythm {m['fa_rhythm']:4.2f} all {m['fa_all']:4.2f} "
                             f"family {m['family']:4.2f}  caught {m['caught']:5.1f}% quiet {m['quiet']:5.1f}% "
                             f"TV {m['tv']:5.1f}%  median {m['median']:4.1f} h  in trips {m['trip_share']:.0%}  "
                             f"dead {dead(oc, world)}")
-        tradeoff.append(f"  rule 15h   : FA rhythm {r['fa_rhythm']:4.2f} all {r['fa_all']:4.2f}  "
+        tradeoff.append(f"  rule 15h    : FA rhythm {r['fa_rhythm']:4.2f} all {r['fa_all']:4.2f}  "
                         f"caught {r['caught']:5.1f}% quiet {r['quiet']:5.1f}% TV {r['tv']:5.1f}%  "
                         f"median {r['median']:4.1f} h  in trips {r['trip_share']:.0%}")
     emit()
@@ -265,7 +286,7 @@ def main() -> None:
     for text in summary:
         emit("  " + text)
     emit()
-    emit("trade-off over all homes at five budgets (no selection involved: every budget on every home):")
+    emit(f"trade-off over all homes at {len(args.budgets)} budgets (no selection: every budget on every home):")
     for text in tradeoff:
         emit(text)
     emit()

@@ -2,7 +2,7 @@
 
 ``.venv/bin/python benchmarks/live_detection_scale.py --homes 5000``
 (needs PostgreSQL at 127.0.0.1:5432; creates and drops its own database). Homes get a
-stored baseline and the last 32 h of readings; one ``run_detection`` is timed, split into
+stored baseline and the last 48 h of readings; one ``run_detection`` is timed, split into
 its phases by the profiler's view of the queries. Target: 100,000 homes well under 60 s.
 """
 

@@ -29,7 +29,7 @@ the homes. On a shared machine wall time inflates with the load; CPU time much l
 
 Seeding shortcuts (seeding is not measured, but must be bearable at 100,000 homes):
 - Only the last ``HISTORY_SLOTS`` half-hours are stored per home: live detection reads
-  a 64-slot (32 h) window, readiness only looks at homes still awaiting history.
+  a 96-slot (48 h) window, readiness only looks at homes still awaiting history.
 - Homes share ``--templates`` simulated households (home i behaves like household
   i mod K, readings and baseline alike), so baselines are learned (the real
   ``core.detection.baseline.learn`` on 56 simulated days) K times, not N times, and
@@ -60,7 +60,7 @@ sys.path.insert(0, str(ROOT))
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NOW = datetime(2026, 6, 1, 2, 5, tzinfo=UTC)  # 11:05 in Tokyo; the cron runs at :05 and :35
-HISTORY_SLOTS = 72  # 36 h: the 64-slot detection window and some slack
+HISTORY_SLOTS = 104  # 52 h: the 96-slot detection window and some slack
 INCAPACITATED_EVERY = 100  # one home in 100
 STOPPED_AT = datetime(2026, 5, 31, 14, 30, tzinfo=UTC)  # 23:30 local, the night before
 HALF_HOUR = timedelta(minutes=30)

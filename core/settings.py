@@ -79,7 +79,8 @@ class Settings(BaseSettings):
     reading_delay_minutes: int = Field(default=60, ge=0)  # detection looks at readings this much older than now
     false_alarm_budget: float = Field(
         default=DEFAULT_FALSE_ALARM_BUDGET, gt=0, le=30,
-        description="emergencies a normal home may raise per month (each home's own quiet history sets the bar)",
+        description="alarms per month a home's ordinary quiet stretches may raise (its own past stretches set the bar; "
+                    "absences come on top)",
     )
     retention_days: int = Field(default=90, ge=1)
     http_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from core.detection.series import FLAT_MIN_KWH, accumulate, register_step, smooth_rows, sustained, ups_and_downs
-from core.detection.survival import empty_tails, learn_tails
+from core.detection.survival import empty_peaks, empty_tails, learn_peaks, learn_tails
 from core.detection.timeaxis import RESTDAY, SLOTS_PER_DAY, WEEKDAY
 
 LEARNING_DAYS = 56
@@ -33,7 +33,7 @@ NIGHT_SLOTS = np.arange(2, 10)  # 01:00-05:00 local
 MORNING_SLOTS = (8, 26)  # wake is looked for between 04:00 and 13:00
 EVENING_SLOTS = (36, 54)  # sleep between 18:00 and 03:00 (next day)
 WATCHABLE_MIN = 0.35  # below this a home is told it cannot be watched well
-SCHEMA = 2  # what the learned arrays mean: bump it when that changes, and stored rows relearn
+SCHEMA = 3  # what the learned arrays mean: bump it when that changes, and stored rows relearn
 MAX_SMOOTH_SLOTS = 4  # never average over more than 2 h
 
 
@@ -68,10 +68,13 @@ class Baselines:
     llr: np.ndarray  # [H, 2, 48, N_BINS] night-vs-usual log-likelihood ratio
     base_load: np.ndarray  # [H] kWh per half-hour of fridge/standby
     active_kwh: np.ndarray  # [H] above this a half-hour counts as "someone did something"
+    use_bins: np.ndarray  # [H, N_BINS] 1: readings in the bin are use too (above standby, rare at night)
     wake_hh: np.ndarray  # [H, 2] learned wake (half-hours since 00:00, late-typical), by day type
     sleep_hh: np.ndarray  # [H, 2] learned sleep (half-hours since 00:00, may exceed 48)
     quiet_tail: np.ndarray  # [H, 48, 3] tail of the "looks asleep" score by half-hour of day (survival.py)
     flat_tail: np.ndarray  # [H, 48, 3] same for the "stuck on one level" score, while above standby
+    quiet_peaks: np.ndarray  # [H, 4] tail of the quiet stretches' peaks in units of quiet_tail, stretches a month
+    flat_peaks: np.ndarray  # [H, 4] same for the "stuck on one level" stretches
     smooth_slots: np.ndarray  # [H] readings are averaged over this many half-hours (the register's step rhythm)
     edges_rise: np.ndarray  # [H, N_BINS-1] bins of the rise above the 4-hour floor
     llr_rise: np.ndarray  # [H, 2, 48, N_BINS] night-vs-usual LLR of that rise ("ups and downs")
@@ -106,10 +109,13 @@ def empty_baselines(h: int) -> Baselines:
         llr=np.zeros((h, 2, SLOTS_PER_DAY, N_BINS), np.float32),
         base_load=np.zeros(h, np.float32),
         active_kwh=np.full(h, np.inf, np.float32),
+        use_bins=np.zeros((h, N_BINS), np.float32),
         wake_hh=np.full((h, 2), 16.0, np.float32),
         sleep_hh=np.full((h, 2), 46.0, np.float32),
         quiet_tail=empty_tails(h),
         flat_tail=empty_tails(h),
+        quiet_peaks=empty_peaks(h),
+        flat_peaks=empty_peaks(h),
         smooth_slots=np.ones(h, np.float32),
         edges_rise=np.tile(np.linspace(0.01, 0.09, N_BINS - 1, dtype=np.float32), (h, 1)),
         llr_rise=np.zeros((h, 2, SLOTS_PER_DAY, N_BINS), np.float32),
@@ -160,7 +166,11 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
     edges = _edges(nq[:, :6], aq)
     base_load = nq[:, 0]
     active_kwh = np.maximum(nq[:, 6] * 1.15, nq[:, 2] + 0.05)
-    llr = _llr_table(bin_index(x.reshape(h, -1), edges).reshape(x.shape), present, day_type, h)
+    bins = bin_index(x.reshape(h, -1), edges).reshape(x.shape)
+    llr = _llr_table(bins, present, day_type, h)
+    night_bins = bins[:, :, NIGHT_SLOTS]
+    p_night = _hist(night_bins, present[:, :, NIGHT_SLOTS], h)  # [H, B]
+    use_bins = _use_bins(p_night, edges, nq[:, 2] + 0.05)
 
     rise, level = ups_and_downs(x.reshape(h, -1))
     rise = rise.reshape(x.shape)
@@ -174,18 +184,16 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
     llr_rise = _llr_table(bin_index(np.nan_to_num(rise.reshape(h, -1)), edges_rise).reshape(x.shape),
                           rise_present, day_type, h)
 
-    active = (x > active_kwh[:, None, None]) & present
+    active = is_active(x.reshape(h, -1), bins.reshape(h, -1), active_kwh, use_bins).reshape(x.shape) & present
     wake_hh, sleep_hh = _wake_sleep(active, present, day_type)
     day_total = np.where(good_day, np.nansum(raw, axis=2), np.nan)
     day_kwh = np.stack([_nanmedian_rows(np.where(day_type == t, day_total, np.nan)) for t in (0, 1)], 1)
 
-    quiet_tail, flat_tail = _tails(x, rise, level.reshape(x.shape), active, llr, edges, llr_rise, edges_rise,
-                                   day_type, up_kwh, base_load)
+    quiet_tail, flat_tail, quiet_peaks, flat_peaks = _tails(
+        x, rise, level.reshape(x.shape), active, llr, edges, llr_rise, edges_rise, day_type, up_kwh, base_load)
 
     # Expected evidence per day of a real "nobody moves" event: sum over the day of
     # KL(night || usual at that hour). A vacant flat or a fridge-only meter gives ~0.
-    night_bins = bin_index(night, edges).reshape(h, d, len(NIGHT_SLOTS))
-    p_night = _hist(night_bins, present[:, :, NIGHT_SLOTS], h)  # [H, B]
     kl = np.einsum("hb,htsb->ht", p_night, llr)  # [H, 2] (48 slots summed)
     evidence = 0.7 * kl[:, WEEKDAY] + 0.3 * kl[:, RESTDAY]
     watchability = 1.0 - np.exp(-np.maximum(evidence, 0) / 30.0)
@@ -196,10 +204,13 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
         llr=llr.astype(np.float32),
         base_load=base_load.astype(np.float32),
         active_kwh=active_kwh.astype(np.float32),
+        use_bins=use_bins.astype(np.float32),
         wake_hh=wake_hh.astype(np.float32),
         sleep_hh=sleep_hh.astype(np.float32),
         quiet_tail=quiet_tail,
         flat_tail=flat_tail,
+        quiet_peaks=quiet_peaks,
+        flat_peaks=flat_peaks,
         smooth_slots=smooth_slots.astype(np.float32),
         edges_rise=edges_rise.astype(np.float32),
         llr_rise=llr_rise.astype(np.float32),
@@ -208,6 +219,25 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
         watchability=watchability.astype(np.float32),
         days_used=days_used,
     )
+
+
+NIGHT_RARE = 0.01  # a bin holding fewer of the home's night readings than this is a level nights rarely draw
+
+
+def _use_bins(p_night: np.ndarray, edges: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """Bins whose readings are use: above standby (their lower edge at least ``floor``) and at a
+    level the home's nights rarely draw. A home with a night storage or water heater learns
+    ``active_kwh`` above the heater's block, which hides all daytime use below it (cooking, TV):
+    such use then never ended a quiet stretch, nor closed an emergency."""
+    lower = np.concatenate([np.full((edges.shape[0], 1), -np.inf), edges], axis=1)  # [H, B]
+    return (p_night < NIGHT_RARE) & (lower >= floor[:, None])
+
+
+def is_active(x: np.ndarray, bins: np.ndarray, active_kwh: np.ndarray, use_bins: Any) -> np.ndarray:
+    """"Someone did something" in each reading of ``x`` [R, W] (its ``bins``): above the home's
+    activity level, or in a bin of use (``use_bins`` [R, B], or a row-mapped table)."""
+    rows = np.broadcast_to(np.arange(x.shape[0])[:, None], x.shape)
+    return (x > active_kwh[:, None]) | (use_bins[rows, bins] > 0.5)
 
 
 def step_rhythm(raw: np.ndarray) -> np.ndarray:
@@ -294,8 +324,9 @@ def _tails(
     llr_rise: np.ndarray, edges_rise: np.ndarray, day_type: np.ndarray, up_kwh: np.ndarray, base_load: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     """Run the detectors' own scores over the learning days, end to end, and learn their tails by
-    half-hour of day (core/detection/survival.py): the quiet score, and the flat score while the
-    level stays above standby (the flat detector's condition)."""
+    half-hour of day and the tails of their stretches' peaks (core/detection/survival.py): the quiet
+    score, and the flat score while the level stays above standby (the flat detector's condition).
+    -> (quiet tail, flat tail, quiet peaks, flat peaks)."""
     h = x.shape[0]
     home = np.arange(h)[:, None, None]
     dt = np.broadcast_to(day_type[:, :, None], x.shape)
@@ -311,4 +342,8 @@ def _tails(
     elevated = np.nan_to_num(level.reshape(h, -1)) > (base_load + FLAT_MIN_KWH)[:, None]
     flat = np.where(elevated, accumulate(cells(rise, llr_rise, edges_rise), ups), 0.0)
     seen = ~np.isnan(x).reshape(h, -1)
-    return tuple(learn_tails(np.where(seen, score, np.nan).reshape(x.shape)) for score in (quiet, flat))
+    scores = [np.where(seen, score, np.nan) for score in (quiet, flat)]
+    tails = [learn_tails(score.reshape(x.shape)) for score in scores]
+    resets = (quiet_reset, ups | ~elevated)
+    peaks = [learn_peaks(score, reset, tail) for score, reset, tail in zip(scores, resets, tails, strict=True)]
+    return tails[0], tails[1], peaks[0], peaks[1]

@@ -8,8 +8,10 @@ Live keeps this state in the Incident table, a replay in memory; both ask :func:
   raises a ``usage_resumed`` notice ("woke up");
 - an open notice closes when its condition no longer holds;
 - a detector that saw no use at all in its window reports the episode ``UNKNOWN`` ("quiet
-  since before the window"): that situation is the one last raised unless use was seen
-  (a ``usage_resumed``) after that raise, so a long quiet stretch still raises once.
+  since before the window"): that situation is the one last raised unless sustained use was
+  seen (a ``usage_resumed`` remembers the newest) after that raise, so a long quiet stretch
+  still raises once, and a lone spike inside it (a fridge defrost during a trip) closes the
+  emergency without making the stretch a new one.
 """
 
 from __future__ import annotations
@@ -49,14 +51,18 @@ class StepResult:
     usage_closed: list[IncidentKind] = field(default_factory=list)
 
 
-def step(book: HomeBook, fired: list[Raised], usage: dict[IncidentKind, int]) -> StepResult:
+def step(
+    book: HomeBook, fired: list[Raised], usage: dict[IncidentKind, int], awake: dict[IncidentKind, int] | None = None,
+) -> StepResult:
     """Apply one evaluation of one home to its book (mutated) and say what changed.
 
     ``fired`` lists the findings that fire now, in detector-table order (so the first
     emergency wins); ``usage`` holds every detector's newest half-hour with use (ups and
     downs, for flat use) whether it fires or not: a newer one than at opening means usage
     resumed. A new emergency needs a new episode (sustained use since the last one), so a
-    lone spike during a trip closes the incident but does not raise another.
+    lone spike during a trip closes the incident but does not raise another. ``awake`` holds
+    every detector's episode (its newest sustained use) whether it fires or not; without it
+    the use that closed an emergency is taken as sustained.
     """
     result = StepResult()
     fired_kinds = {r.kind for r in fired}
@@ -70,8 +76,10 @@ def step(book: HomeBook, fired: list[Raised], usage: dict[IncidentKind, int]) ->
             result.closed.append(kind)
     if result.usage_closed:
         seen_slot = max(usage.get(k, -1) for k in result.usage_closed)
-        result.opened.append(Raised(IncidentKind.USAGE_RESUMED, seen_slot, seen_slot))
-        book.seen[group_of(IncidentKind.USAGE_RESUMED)] = seen_slot
+        sustained = seen_slot if awake is None else max(awake.get(k, -1) for k in result.usage_closed)
+        result.opened.append(Raised(IncidentKind.USAGE_RESUMED, sustained, seen_slot))
+        group = group_of(IncidentKind.USAGE_RESUMED)
+        book.seen[group] = max(book.seen.get(group, -(2**62)), sustained)
     emergency_open = any(k in EMERGENCY_KINDS for k in book.open)
     for r in fired:
         group = group_of(r.kind)

@@ -16,7 +16,7 @@ import numpy as np
 from core.detection.book import UNKNOWN
 from core.detection.engine import Context, DetectionInput, Sensitivity
 from core.detection.series import sustained
-from core.detection.survival import alarm_level, per_slot_probability
+from core.detection.survival import stretch_level
 from core.detection.timeaxis import SLOTS_PER_DAY
 from core.enums import EMERGENCY_KINDS, IncidentKind
 
@@ -63,9 +63,10 @@ def _rare(ctx: Context, which: str, score: np.ndarray) -> tuple[np.ndarray, np.n
     day gets more often than its share of the false-alarm budget allows?"""
     share = ctx.sens.flat_budget_share if which == FLAT else 1.0 - ctx.sens.flat_budget_share
     tail = ctx.base.flat_tail if which == FLAT else ctx.base.quiet_tail
-    level = alarm_level(tail[np.arange(ctx.rows), ctx.halfhour[:, -1]],
-                        per_slot_probability(ctx.sens.false_alarm_budget * share))
-    return (score >= level) & ctx.present[:, -1], level
+    peaks = ctx.base.flat_peaks if which == FLAT else ctx.base.quiet_peaks
+    level = stretch_level(tail[np.arange(ctx.rows), ctx.halfhour[:, -1]], peaks,
+                          ctx.sens.false_alarm_budget * share)
+    return (score > level) & ctx.present[:, -1], level  # above: a score at u (often 0) is not rare
 
 
 def _quiet(ctx: Context) -> tuple[np.ndarray, ...]:

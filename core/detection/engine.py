@@ -14,19 +14,19 @@ from functools import cached_property
 import numpy as np
 
 from core.detection import DEFAULT_FALSE_ALARM_BUDGET
-from core.detection.baseline import Baselines, bin_index
+from core.detection.baseline import Baselines, bin_index, is_active
 from core.detection.series import FLAT_MIN_KWH, accumulate, smooth_rows, sustained, ups_and_downs
 from core.detection.timeaxis import SLOTS_PER_DAY, day_types, local_day, local_halfhour
 
-WINDOW_SLOTS = 64  # 32 h: a whole day of quiet plus the evening before
+WINDOW_SLOTS = 96  # 48 h: a whole day of quiet, and the sustained use that began it still in view
 
 
 @dataclass(frozen=True)
 class Sensitivity:
     """The few operator settings of detection. Everything else is learned per home."""
 
-    # Emergencies a normal home may raise per month (an upper bound, core/detection/survival.py):
-    # each home's own scores at each time of day then say how quiet is too quiet.
+    # Emergencies a normal home may raise per month, spent per quiet stretch (core/detection/survival.py):
+    # each home's own scores at each time of day, and its own stretches' peaks, say how quiet is too quiet.
     false_alarm_budget: float = DEFAULT_FALSE_ALARM_BUDGET
     flat_budget_share: float = 0.3  # of that budget, the part spent on "left on" stretches
     min_quiet_slots: int = 8  # nobody is alerted about less than 4 h of quiet
@@ -83,8 +83,14 @@ class Context:
         return day_types(local_day(self.slots))
 
     @cached_property
+    def bins(self) -> np.ndarray:
+        """Each reading's bin of the home's own levels (missing readings in the lowest)."""
+        return bin_index(np.nan_to_num(self.x, nan=0.0), self.base.edges)
+
+    @cached_property
     def active(self) -> np.ndarray:
-        return self.x > self.base.active_kwh[:, None]
+        """Use above standby (core/detection/baseline.py ``is_active``); never a missing reading."""
+        return is_active(self.x, self.bins, self.base.active_kwh, self.base.use_bins)
 
     def last_slot_where(self, mask: np.ndarray) -> np.ndarray:
         """Slot of the newest column where ``mask`` holds, -1 if none in the window."""
@@ -102,17 +108,17 @@ class Context:
         fridge or heater does not end a quiet situation, nor start a new one."""
         return self.last_slot_where(sustained(self.active))
 
-    def llr_of(self, x: np.ndarray) -> np.ndarray:
-        """Night-vs-usual evidence of each cell (0 where missing)."""
-        bins = bin_index(np.nan_to_num(x, nan=0.0), self.base.edges)
-        rows = np.broadcast_to(np.arange(self.rows)[:, None], x.shape)
-        llr = self.base.llr[rows, self.day_type, self.halfhour, bins]
-        return np.where(np.isnan(x), 0.0, llr).astype(np.float32)
+    @cached_property
+    def quiet_llr(self) -> np.ndarray:
+        """Night-vs-usual evidence of each reading (0 where missing)."""
+        rows = np.broadcast_to(np.arange(self.rows)[:, None], self.x.shape)
+        llr = self.base.llr[rows, self.day_type, self.halfhour, self.bins]
+        return np.where(np.isnan(self.x), 0.0, llr).astype(np.float32)
 
     @cached_property
     def quiet_score(self) -> np.ndarray:
         """Accumulated evidence (CUSUM) of "looks asleep" at the last slot; resets on activity."""
-        return accumulate(self.llr_of(self.x), sustained(self.active))
+        return accumulate(self.quiet_llr, sustained(self.active))
 
     @cached_property
     def flat_series(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -197,7 +197,8 @@ def _detect_chunk(session: Session, homes: list[Any], now: datetime, first: int,
             Raised(k, int(ev.findings[k].episode[i]), int(ev.findings[k].window_start[i]), int(ev.findings[k].usage[i]))
             for k in kinds if ev.findings[k].fired[i]
         ]
-        result = step(book, raised, {k: int(ev.findings[k].usage[i]) for k in kinds})
+        result = step(book, raised, {k: int(ev.findings[k].usage[i]) for k in kinds},
+                      {k: int(ev.findings[k].episode[i]) for k in kinds})
         if result.usage_closed:
             seen = slot_start(max(int(ev.findings[k].usage[i]) for k in result.usage_closed))
             close_for_usage(session, hid, seen)

@@ -195,12 +195,10 @@ def replay_each(
     readings' series are computed once per tick and only the detectors' verdicts differ."""
     homes = homes or {}
     h, n = data.x.shape
-    days = n // SLOTS_PER_DAY
     base_all, ready_hd = baselines or daily_baselines(data)
     delay_s = delay_minutes * 60
     # tick k is at the end of slot k plus the delay: slot k is the newest visible one
-    pad = np.full((h, WINDOW_SLOTS - 1), np.nan, np.float32)
-    windows = sliding_window_view(np.concatenate([pad, data.x], axis=1), WINDOW_SLOTS, axis=1)  # [H, N, W]
+    windows = tick_windows(data)  # [H, N, W]
     wake = np.array([homes.get(m, (np.nan, np.nan))[0] for m in data.meter_ids])
     sleep = np.array([homes.get(m, (np.nan, np.nan))[1] for m in data.meter_ids])
     rows_h, rows_k = np.nonzero(np.repeat(ready_hd, SLOTS_PER_DAY, axis=1))
@@ -212,14 +210,7 @@ def replay_each(
     usage = np.full(shape, -1, np.int32)
     for lo in range(0, len(rows_h), CHUNK_ROWS):
         hh, kk = rows_h[lo : lo + CHUNK_ROWS], rows_k[lo : lo + CHUNK_ROWS]
-        r = len(hh)
-        inp = DetectionInput(
-            x=windows[hh, kk], last_slot=data.first_slot + kk,
-            base=base_all.take(hh * days + kk // SLOTS_PER_DAY, map_tables=True),
-            ready=np.ones(r, bool), paused=np.zeros(r, bool),
-            set_wake_hh=wake[hh], set_sleep_hh=sleep[hh], grace_slots=np.full(r, 3.0),
-            night_watch=np.zeros(r, bool), over_pct=np.full(r, 50.0), sensitivity=sensitivities[0],
-        )
+        inp = tick_input(data, windows, base_all, hh, kk, wake, sleep, sensitivities[0])
         for j, ev in enumerate(evaluate_each(inp, sensitivities, detectors)):
             for i, kind in enumerate(kinds):
                 f = ev.findings[kind]
@@ -238,6 +229,28 @@ def replay_each(
     return out
 
 
+def tick_windows(data: MeterArrays) -> np.ndarray:
+    """[H, N, W] view: the window a tick sees when slot k is the newest visible one."""
+    pad = np.full((data.x.shape[0], WINDOW_SLOTS - 1), np.nan, np.float32)
+    return sliding_window_view(np.concatenate([pad, data.x], axis=1), WINDOW_SLOTS, axis=1)
+
+
+def tick_input(
+    data: MeterArrays, windows: np.ndarray, base_all: Baselines, hh: np.ndarray, kk: np.ndarray,
+    wake: np.ndarray, sleep: np.ndarray, sensitivity: Sensitivity,
+) -> DetectionInput:
+    """The rows (home ``hh``, newest visible slot ``kk``) as the live cycle would build them."""
+    r = len(hh)
+    days = data.x.shape[1] // SLOTS_PER_DAY
+    return DetectionInput(
+        x=windows[hh, kk], last_slot=data.first_slot + kk,
+        base=base_all.take(hh * days + kk // SLOTS_PER_DAY, map_tables=True),
+        ready=np.ones(r, bool), paused=np.zeros(r, bool),
+        set_wake_hh=wake[hh], set_sleep_hh=sleep[hh], grace_slots=np.full(r, 3.0),
+        night_watch=np.zeros(r, bool), over_pct=np.full(r, 50.0), sensitivity=sensitivity,
+    )
+
+
 def _run_book(
     data: MeterArrays, home: int, kinds: list[IncidentKind], fired: np.ndarray, episode: np.ndarray,
     wstart: np.ndarray, usage: np.ndarray, delay_s: int,
@@ -254,7 +267,8 @@ def _run_book(
             Raised(kinds[i], int(episode[i, k]), int(wstart[i, k]), int(usage[i, k]))
             for i in range(len(kinds)) if fired[i, k]
         ]
-        result = step(book, raised, {kinds[i]: int(usage[i, k]) for i in range(len(kinds))})
+        result = step(book, raised, {kinds[i]: int(usage[i, k]) for i in range(len(kinds))},
+                      {kinds[i]: int(episode[i, k]) for i in range(len(kinds))})
         tick_time = (data.first_slot + k + 1) * SLOT_SECONDS + delay_s
         for r in result.opened:
             yield ReplayAlert(meter, r.kind, tick_time, r.window_start)

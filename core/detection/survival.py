@@ -6,9 +6,16 @@ home's own past inactivity periods. Here the score is a detector's own accumulat
 (that the home looks like its own nights, or is stuck on one level; core/detection/engine.py),
 and the past is that score at the same half-hour of day (+-30 min) over the 56 learning days.
 Its upper tail is modelled as exponential above ``u`` (a high quantile; its scale from the
-median excess, so a few absences in the history do not swamp it). The operator's budget
-("one false alarm in N weeks") becomes a probability ``p`` per half-hour, and the level that
-alarms is ``u + scale * ln(share / p)``: per home and per time of day, nothing tuned globally.
+median excess, so a few absences in the history do not swamp it): a score's *exceedance*
+``e = (score - u) / scale - ln(share above u)`` is minus the log of how often the home's score
+at that time of day goes that high. Nothing is tuned globally.
+
+The operator's budget ("one false alarm in N weeks") is spent per quiet *stretch*, not per
+half-hour: a stretch passes many half-hours but raises once. (A bound over every half-hour set
+the level seven or more scales above ``u``, out of reach of many real quiet days.) Each past
+stretch's peak exceedance is collected, its upper tail fitted the same way, and the budget
+spread over the home's own number of stretches a month: the present stretch alarms when its
+exceedance passes what one stretch in ``stretches a month / budget`` reaches.
 """
 
 from __future__ import annotations
@@ -17,12 +24,19 @@ import numpy as np
 
 from core.detection.timeaxis import SLOTS_PER_DAY
 
-TAIL_QUANTILE = 0.8
+# Where the tail starts: 0.5-0.6 caught most at about one false alarm a month on a 20-home subset
+# of lcl-dev (0.8 caught 5-8 points fewer, 0.9 fewer still); see benchmarks/results/detection_notes.md.
+TAIL_QUANTILE = 0.6
 PRIOR_SAMPLES, PRIOR_SCALE = 5, 5.0  # a weak prior on the tail's scale, for hours the score hardly rises
 MIN_SAMPLES = 20  # fewer days seen at a half-hour: it never alarms
 N_PARAMS = 3  # u, scale, log(share above u)
 DAYS_PER_MONTH = 30.44
 NEVER = 1e6  # the level of a home not learned yet
+MIN_STRETCH_SLOTS = 8  # a stretch's peak counts from its 8th half-hour (the detectors' shortest quiet)
+PEAK_PRIOR_SCALE = 1.0  # peaks are in units of the time-of-day tail's scale
+MIN_PEAK_SCALE = 0.25
+MIN_PEAKS = 10  # fewer stretches learned: every half-hour is taken as a stretch (the union bound)
+N_PEAK_PARAMS = 4  # u, scale, log(share above u) of the peaks, log(stretches per month)
 
 
 def learn_tails(score_days: np.ndarray) -> np.ndarray:
@@ -36,7 +50,9 @@ def learn_tails(score_days: np.ndarray) -> np.ndarray:
     return learn_tail(samples).reshape(h, s, N_PARAMS)
 
 
-def learn_tail(samples: np.ndarray) -> np.ndarray:
+def learn_tail(
+    samples: np.ndarray, prior_scale: float = PRIOR_SCALE, min_scale: float = 1.0, min_samples: int = MIN_SAMPLES,
+) -> np.ndarray:
     """Tail of each row's sorted samples (NaN last) -> [R, 3]: u, scale, log(share above u)."""
     r = samples.shape[0]
     n = np.sum(~np.isnan(samples), axis=1)
@@ -48,10 +64,10 @@ def learn_tail(samples: np.ndarray) -> np.ndarray:
     median_excess = _row_median(np.where(above, samples - u[:, None], np.nan))
     # An exponential's median excess is its scale times ln 2. The median, not the mean: the few
     # absences (trips, and the events a test injects) in 56 days must not blunt the watch.
-    scale = (np.nan_to_num(median_excess) / np.log(2.0) * m + PRIOR_SAMPLES * PRIOR_SCALE) / (m + PRIOR_SAMPLES)
-    scale = np.maximum(scale, 1.0)
+    scale = (np.nan_to_num(median_excess) / np.log(2.0) * m + PRIOR_SAMPLES * prior_scale) / (m + PRIOR_SAMPLES)
+    scale = np.maximum(scale, min_scale)
     share = np.maximum(m, 0.5) / np.maximum(n, 1)
-    ok = n >= MIN_SAMPLES
+    ok = n >= min_samples
     tail = np.stack([np.where(ok, u, NEVER), scale, np.where(ok, np.log(share), 0.0)], axis=1)
     return tail.astype(np.float32)
 
@@ -68,17 +84,64 @@ def _row_median(values: np.ndarray) -> np.ndarray:
     return np.where(count > 0, mid, np.nan)
 
 
-def per_slot_probability(budget_per_month: float | np.ndarray) -> np.ndarray:
-    """The probability each half-hour may be given of passing its alarm level for the budget to
-    hold even if every half-hour were a separate chance to cry wolf (a union bound: a quiet
-    stretch passes many half-hours but raises once, so the budget holds with room to spare)."""
-    return np.asarray(budget_per_month, np.float64) / DAYS_PER_MONTH / SLOTS_PER_DAY
+def exceedance(score: np.ndarray, tail: np.ndarray) -> np.ndarray:
+    """How far ``score`` is into its tail ``tail`` [..., 3], in scales: alarm when ``>= -ln p``."""
+    return (score - tail[..., 0]) / tail[..., 1] - tail[..., 2]
 
 
-def alarm_level(tail: np.ndarray, p: np.ndarray | float) -> np.ndarray:
-    """Score rarer than ``p``: ``tail`` [R, 3] (this half-hour's), ``p`` [R] or scalar -> [R]."""
+def learn_peaks(score: np.ndarray, reset: np.ndarray, tails: np.ndarray) -> np.ndarray:
+    """The tail of the home's quiet stretches' peak exceedance, and how many stretches it has.
+
+    ``score`` [H, T] over the learning days from 00:00 (NaN = not seen), ``reset`` [H, T] where
+    a stretch ends (the detector's own reset), ``tails`` [H, 48, 3] learned from that score.
+    -> [H, 4]: u, scale, log(share above u) of the peaks, log(stretches per month)."""
+    h, t = score.shape
+    by_day = score.reshape(h, t // SLOTS_PER_DAY, SLOTS_PER_DAY)  # the learning days start at 00:00
+    e = exceedance(by_day, tails[:, None]).reshape(h, t)
+    learned = np.broadcast_to((tails[:, None, :, 0] < NEVER / 2), by_day.shape).reshape(h, t)
+    idx = np.broadcast_to(np.arange(t), (h, t))
+    last_reset = np.maximum.accumulate(np.where(reset, idx, -1), axis=1)
+    counts = (idx - last_reset >= MIN_STRETCH_SLOTS) & ~np.isnan(score) & learned
+    e = np.where(counts, e, -np.inf)
+    # one peak per stretch: stretches are numbered by the resets before them, homes kept apart
+    key = (np.arange(h)[:, None] * (t + 1) + np.cumsum(reset, axis=1)).ravel()
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    peak = np.maximum.reduceat(e.ravel(), first)
+    home = key[first] // (t + 1)
+    kept = np.isfinite(peak)
+    n = np.bincount(home[kept], minlength=h)
+    samples = np.full((h, max(int(n.max()) if h else 0, 1)), np.nan, np.float32)
+    order = np.lexsort((peak[kept], home[kept]))
+    home_k, peak_k = home[kept][order], peak[kept][order]
+    rank = np.arange(len(home_k)) - np.r_[0, np.cumsum(n)[:-1]][home_k]
+    samples[home_k, rank] = peak_k
+    tail_e = learn_tail(samples, PEAK_PRIOR_SCALE, MIN_PEAK_SCALE, MIN_PEAKS)
+    days_seen = np.maximum((~np.isnan(score)).sum(axis=1) / SLOTS_PER_DAY, 1.0)
+    per_month = np.maximum(n, 1) / days_seen * DAYS_PER_MONTH
+    few = n < MIN_PEAKS
+    tail_e[few] = (0.0, 1.0, 0.0)
+    per_month = np.where(few, DAYS_PER_MONTH * SLOTS_PER_DAY, per_month)
+    return np.concatenate([tail_e, np.log(per_month)[:, None]], axis=1).astype(np.float32)
+
+
+def peak_threshold(peaks: np.ndarray, budget_per_month: float | np.ndarray) -> np.ndarray:
+    """The exceedance one stretch in ``stretches per month / budget`` reaches -> [R] (``peaks`` [R, 4])."""
+    u, scale, log_share, log_rate = peaks[:, 0], peaks[:, 1], peaks[:, 2], peaks[:, 3]
+    return u + scale * np.maximum(log_share + log_rate - np.log(budget_per_month), 0.0)
+
+
+def stretch_level(tail: np.ndarray, peaks: np.ndarray, budget_per_month: float | np.ndarray) -> np.ndarray:
+    """The score that alarms now: ``tail`` [R, 3] (this half-hour's), ``peaks`` [R, 4] -> [R]."""
     u, scale, log_share = tail[:, 0], tail[:, 1], tail[:, 2]
-    return u + scale * np.maximum(log_share - np.log(p), 0.0)
+    return u + scale * np.maximum(log_share + peak_threshold(peaks, budget_per_month), 0.0)
+
+
+def empty_peaks(h: int) -> np.ndarray:
+    """Peaks that never alarm (a home not learned yet)."""
+    peaks = np.zeros((h, N_PEAK_PARAMS), np.float32)
+    peaks[:, 0] = NEVER
+    peaks[:, 1] = 1.0
+    return peaks
 
 
 def empty_tails(h: int) -> np.ndarray:

@@ -62,3 +62,20 @@ def test_an_earlier_situation_does_not_hide_a_long_quiet_one_after_use_was_seen(
     assert [(r.kind, r.episode) for r in result.opened] == [(K.NO_WAKE, 130)]
     book.open.clear()
     assert step(book, [Raised(K.NO_WAKE, UNKNOWN, 150)], {K.NO_WAKE: UNKNOWN}).opened == []
+
+
+def test_a_lone_spike_inside_a_long_quiet_stretch_closes_the_emergency_but_raises_no_second_one() -> None:
+    book = HomeBook()
+    step(book, [Raised(K.INACTIVITY, 100, 101)], {K.INACTIVITY: 100}, {K.INACTIVITY: 100})
+    spike = step(book, [], {K.INACTIVITY: 130}, {K.INACTIVITY: 100})  # one active half-hour, not sustained
+    assert [(r.kind, r.window_start) for r in spike.opened] == [(K.USAGE_RESUMED, 130)]
+    # still quiet, by now longer than the detection window: the same stretch
+    assert step(book, [Raised(K.INACTIVITY, UNKNOWN, 140)], {K.INACTIVITY: 130}, {K.INACTIVITY: UNKNOWN}).opened == []
+
+
+def test_sustained_use_that_closed_an_emergency_makes_the_next_long_quiet_stretch_new() -> None:
+    book = HomeBook()
+    step(book, [Raised(K.INACTIVITY, 100, 101)], {K.INACTIVITY: 100}, {K.INACTIVITY: 100})
+    step(book, [], {K.INACTIVITY: 131}, {K.INACTIVITY: 131})  # up and about
+    result = step(book, [Raised(K.INACTIVITY, UNKNOWN, 200)], {K.INACTIVITY: 131}, {K.INACTIVITY: UNKNOWN})
+    assert [(r.kind, r.episode) for r in result.opened] == [(K.INACTIVITY, 131)]

@@ -194,3 +194,36 @@ def test_a_baseline_survives_its_stored_form_with_every_learned_array(hist) -> N
         assert np.allclose(np.nan_to_num(stored[[0, 2]]), np.nan_to_num(learned), atol=1e-4), f.name
     assert back.ready.tolist() == [True, False, True]
     assert back.smooth_slots.tolist()[::2] == two.smooth_slots.tolist()
+
+
+def test_in_a_night_heater_home_daytime_use_below_the_heater_s_level_is_use() -> None:
+    """A nightly 1.6 kWh heater block lifts the home's activity level above it; cooking at
+    0.5 kWh must still count as use, or her quiet stretches never end and an emergency,
+    once open, never closes when she is up again."""
+    x = history(days=60, seed=4)
+    cube = x.reshape(60, SLOTS_PER_DAY)
+    cube[:, 2:6] += np.float32(1.6)
+    heater = cube.reshape(1, -1)
+    base = baseline_of(heater)
+    assert base.active_kwh[0] > 1.6  # the heater's block is not use ...
+    rng = np.random.default_rng(11)
+    today = night_reading(rng, 25)
+    today[2:6] += np.float32(1.6)
+    today[22:] += np.float32(0.5)  # ... but cooking from 11:00 is
+    ev = evaluate(window_input(_series(heater, today), base))
+    last = window_input(_series(heater, today), base).last_slot[0]
+    assert ev.findings[K.INACTIVITY].usage[0] == last
+    assert ev.findings[K.INACTIVITY].episode[0] >= last - 1  # and it ends the quiet stretch
+
+
+def test_a_quiet_stretch_keeps_its_beginning_for_a_day_and_a_half(hist, base) -> None:
+    """The sustained use that began a stretch stays in view for 48 h: a quiet day that began
+    the evening before is still that stretch (its episode), not "quiet since before the window",
+    which the book can only tell apart from an earlier raise by the use it saw."""
+    rng = np.random.default_rng(12)
+    evening = normal_day(rng)  # last use at 22:00
+    quiet = night_reading(rng, SLOTS_PER_DAY + 28)  # a whole day and a morning: 38 h later
+    inp = window_input(np.concatenate([hist[0], evening, quiet])[None, :], base)
+    f = evaluate(inp).findings[K.INACTIVITY]
+    assert f.episode[0] >= 0
+    assert inp.last_slot[0] - f.episode[0] > 64  # more than 32 h ago

@@ -1,4 +1,5 @@
-"""The tail of a home's score by time of day, and the register step rhythm, on hand-made series."""
+"""The tail of a home's score by time of day, its stretches' peaks, and the register step rhythm,
+on hand-made series."""
 
 from __future__ import annotations
 
@@ -6,7 +7,15 @@ import numpy as np
 import pytest
 
 from core.detection.series import register_step, smooth_rows
-from core.detection.survival import alarm_level, learn_tail, learn_tails, per_slot_probability
+from core.detection.survival import (
+    DAYS_PER_MONTH,
+    exceedance,
+    learn_peaks,
+    learn_tail,
+    learn_tails,
+    peak_threshold,
+    stretch_level,
+)
 from core.detection.timeaxis import SLOTS_PER_DAY
 
 
@@ -17,27 +26,68 @@ def _days(rng: np.random.Generator, afternoon_scale: float) -> np.ndarray:
     return score
 
 
+def _stretches(rng: np.random.Generator, days: int, peak_scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """(score, reset) [1, days*48]: one 12 h stretch a day (20:00-08:00) rising to an exponential
+    peak at 08:00, and use (resets) the rest of the day."""
+    score = np.zeros((1, days * SLOTS_PER_DAY), np.float32)
+    reset = np.ones_like(score, dtype=bool)
+    for d in range(days):
+        start = d * SLOTS_PER_DAY + 40
+        if start + 24 > score.shape[1]:
+            break
+        score[0, start : start + 24] = np.linspace(0, rng.exponential(peak_scale), 24)
+        reset[0, start : start + 24] = False
+    return score, reset
+
+
 def test_the_alarm_level_follows_the_time_of_day_and_grows_as_the_budget_shrinks() -> None:
     tail = learn_tails(_days(np.random.default_rng(1), 6.0))
     assert tail.shape == (1, SLOTS_PER_DAY, 3)
-    levels = [alarm_level(tail[:, 28], per_slot_probability(b))[0] for b in (4.0, 1.0, 0.25)]
+    peaks = np.array([[1.0, 1.0, -1.6, np.log(30.0)]], np.float32)
+    levels = [stretch_level(tail[:, 28], peaks, b)[0] for b in (4.0, 1.0, 0.25)]
     assert levels[0] < levels[1] < levels[2]
-    assert levels[1] > alarm_level(tail[:, 10], per_slot_probability(1.0))[0]  # the night: rarely rises
+    assert levels[1] > stretch_level(tail[:, 10], peaks, 1.0)[0]  # the night: rarely rises
 
 
-def test_the_budget_holds_on_the_home_s_own_scores() -> None:
+def test_the_time_of_day_tail_is_the_home_s_own() -> None:
     rng = np.random.default_rng(2)
     samples = np.sort(rng.exponential(4.0, size=(1, 400)).astype(np.float32), axis=1)
     tail = learn_tail(samples)
     assert tail[0, 1] == pytest.approx(4.0, rel=0.35)  # the exponential's own scale
-    for p in (1e-2, 1e-3):
-        fresh = rng.exponential(4.0, size=400_000)
-        assert np.mean(fresh >= alarm_level(tail, p)[0]) == pytest.approx(p, rel=0.7)
+    fresh = rng.exponential(4.0, size=400_000)
+    for e in (3.0, 6.0):
+        assert np.mean(exceedance(fresh, tail[0]) >= e) == pytest.approx(np.exp(-e), rel=0.7)
 
 
 def test_a_half_hour_seen_too_rarely_never_alarms() -> None:
     tail = learn_tail(np.full((1, 10), 1.0, np.float32))
-    assert alarm_level(tail, 1e-3)[0] > 1e5
+    peaks = np.array([[1.0, 1.0, -1.6, np.log(30.0)]], np.float32)
+    assert stretch_level(tail, peaks, 1.0)[0] > 1e5
+
+
+def test_each_stretch_counts_once_and_the_budget_holds_per_stretch() -> None:
+    rng = np.random.default_rng(3)
+    score, reset = _stretches(rng, 400, 3.0)
+    tails = learn_tails(score.reshape(1, -1, SLOTS_PER_DAY))
+    peaks = learn_peaks(score, reset, tails)
+    assert np.exp(peaks[0, 3]) == pytest.approx(DAYS_PER_MONTH, rel=0.05)  # one stretch a day, not 24 half-hours
+    budget = 1.0  # a month: one stretch in about 30 may alarm
+    fresh, _ = _stretches(np.random.default_rng(4), 4000, 3.0)
+    level = stretch_level(tails[0, np.arange(fresh.shape[1]) % SLOTS_PER_DAY], np.repeat(peaks, fresh.shape[1], 0),
+                          budget)
+    alarms = fresh[0] > level
+    starts = np.flatnonzero(alarms & ~np.r_[False, alarms[:-1]])
+    per_month = len(starts) / 4000 * DAYS_PER_MONTH
+    assert per_month == pytest.approx(budget, rel=0.6)
+    assert peak_threshold(peaks, 0.25)[0] > peak_threshold(peaks, budget)[0]
+
+
+def test_a_home_with_too_few_stretches_is_watched_as_if_every_half_hour_were_one() -> None:
+    score, reset = _stretches(np.random.default_rng(5), 56, 3.0)
+    reset[:, : 50 * SLOTS_PER_DAY] = True  # only the last few days have a quiet stretch
+    tails = learn_tails(score.reshape(1, -1, SLOTS_PER_DAY))
+    few = learn_peaks(score, reset, tails)
+    assert peak_threshold(few, 1.0)[0] == pytest.approx(np.log(DAYS_PER_MONTH * SLOTS_PER_DAY), rel=1e-3)
 
 
 def test_the_register_step_and_its_rhythm_are_learned_from_the_readings() -> None:
