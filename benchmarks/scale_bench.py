@@ -132,17 +132,17 @@ def seed(n: int, templates: int) -> dict:
         with engine.begin() as conn:
             _copy(conn, "home", "id, meter_id, timezone, status, wake_grace_minutes, over_usage_percent, "
                   "night_watch_enabled, daily_report_time, watchability, watchability_checked_at, ready_at, "
-                  "last_reading_at, created_at",
+                  "last_reading_at, created_at, climate_watch_enabled",
                   [f"{i}\t{meter_id(i)}\tAsia/Tokyo\tactive\t90\t50\tf\t08:00\t{watchability[(i - 1) % k]:.4f}"
-                   f"\t{ts}\t{ready}\t{last_stored.isoformat()}\t{ready}\n" for i in ids])
+                   f"\t{ts}\t{ready}\t{last_stored.isoformat()}\t{ready}\tt\n" for i in ids])
             _copy(conn, "resident", "id, home_id, display_name, phone, preferred_contact, language, "
                   "consent_given_at, consent_method",
                   [f"{i}\t{i}\tresident\t+8190{i:08d}\tvoice\tja\t{ready}\twritten\n" for i in ids])
             _copy(conn, "watcher", "id, line_user_id, display_name, language, following, created_at",
                   [f"{i}\tU{i:032x}\twatcher{i}\tja\tt\t{ready}\n" for i in ids])
             _copy(conn, "home_watcher", "id, home_id, watcher_id, role, is_owner, escalation_order, channels, "
-                  "notify_daily, notify_weekly, notify_monthly, notify_usage, notify_over_usage, created_at",
-                  [f"{i}\t{i}\t{i}\tfamily\tt\t1\t[\"line\"]\tt\tt\tt\tt\tt\t{ready}\n" for i in ids])
+                  "notify_daily, notify_weekly, notify_monthly, notify_usage, notify_over_usage, created_at, notify_climate",
+                  [f"{i}\t{i}\t{i}\tfamily\tt\t1\t[\"line\"]\tt\tt\tt\tt\tt\t{ready}\tt\n" for i in ids])
             _copy(conn, "home_baseline", "home_id, computed_at, days_used, packed",
                   [f"{i}\t{ts}\t{int(base.days_used[(i - 1) % k])}\t{base_hex[(i - 1) % k]}\n" for i in ids])
             _copy(conn, "meter_reading", "home_id, interval_start, kwh, quality, received_at",
