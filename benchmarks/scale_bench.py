@@ -141,7 +141,8 @@ def seed(n: int, templates: int) -> dict:
             _copy(conn, "watcher", "id, line_user_id, display_name, language, following, created_at",
                   [f"{i}\tU{i:032x}\twatcher{i}\tja\tt\t{ready}\n" for i in ids])
             _copy(conn, "home_watcher", "id, home_id, watcher_id, role, is_owner, escalation_order, channels, "
-                  "notify_daily, notify_weekly, notify_monthly, notify_usage, notify_over_usage, created_at, notify_climate",
+                  "notify_daily, notify_weekly, notify_monthly, notify_usage, notify_over_usage, created_at, "
+                  "notify_climate",
                   [f"{i}\t{i}\t{i}\tfamily\tt\t1\t[\"line\"]\tt\tt\tt\tt\tt\t{ready}\tt\n" for i in ids])
             _copy(conn, "home_baseline", "home_id, computed_at, days_used, packed",
                   [f"{i}\t{ts}\t{int(base.days_used[(i - 1) % k])}\t{base_hex[(i - 1) % k]}\n" for i in ids])
