@@ -160,6 +160,14 @@ def demo_world(stack: ExitStack, *, prefix: str, database_url: str | None, start
     return clock, stack.enter_context(_Server(app, port))
 
 
+def write_graph(png: bytes, out: Path | None, default_name: str) -> Path:
+    """Write a demo's graph to ``out`` (default var/demo/``default_name``); its absolute path."""
+    path = (out or Path("var") / "demo" / default_name).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(png)
+    return path
+
+
 def _local(at: datetime, tz: str = "Asia/Tokyo") -> str:
     return at.astimezone(ZoneInfo(tz)).strftime("%H:%M")
 
@@ -263,9 +271,7 @@ def run_demo(*, as_json: bool, lang: str, out: Path | None, database_url: str | 
             return 1
         with session_scope() as session:
             png = render_day(session, cast.home_id, day, incident_id=incident_id, lang=lang)
-        path = (out or Path("var") / "demo" / f"graph-{day.isoformat()}.png").resolve()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(png)
+        path = write_graph(png, out, f"graph-{day.isoformat()}.png")
         say()
         say(t("demo.graph_written", lang, path=str(path)))
         say(t("demo.took", lang, seconds=time.monotonic() - started))

@@ -42,7 +42,7 @@ def run_heat_demo(*, as_json: bool, lang: str, out: Path | None, database_url: s
     from core.db import session_scope
     from core.models import Home
     from core.reports.graph import render_day
-    from mimamori.cli.demo import _local, demo_world
+    from mimamori.cli.demo import _local, demo_world, write_graph
 
     def say(text: str = "") -> None:
         click.echo(text, err=as_json)
@@ -73,9 +73,7 @@ def run_heat_demo(*, as_json: bool, lang: str, out: Path | None, database_url: s
             return 1
         with session_scope() as session:
             png = render_day(session, cast.home_id, demo_heat.HEAT_DAY, lang=lang)
-        path = (out or Path("var") / "demo" / f"heat-{demo_heat.HEAT_DAY.isoformat()}.png").resolve()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(png)
+        path = write_graph(png, out, f"heat-{demo_heat.HEAT_DAY.isoformat()}.png")
         say()
         say(t("demo.heat.graph_written", lang, path=str(path)))
         say(t("demo.took", lang, seconds=time.monotonic() - started))
