@@ -62,6 +62,15 @@ def register_and_invite(chat) -> tuple[int, str]:
     return home_id, chat.new_texts().split("コード：")[1].split("（")[0]
 
 
+def join_with_code(chat_factory, code: str):
+    """Another family member adds the bot (leaving the registration it offers) and sends the code."""
+    member = chat_factory()
+    member.send("follow__new")
+    member.text("キャンセル")
+    member.text(code)
+    return member
+
+
 def test_follow_greets_and_registration_records_home_resident_and_consent(chat, clock) -> None:
     register(chat)
     said = chat.new_texts()
@@ -353,10 +362,7 @@ def test_status_shows_words_and_the_graph_image(chat, clock) -> None:
 
 def test_invite_code_lets_another_child_join_once(chat, chat_factory, clock) -> None:
     _home_id, code = register_and_invite(chat)
-    sister = chat_factory()
-    sister.send("follow__new")
-    sister.text("キャンセル")
-    sister.text(code)
+    sister = join_with_code(chat_factory, code)
     assert "山田太郎さんの見守りに参加しました" in sister.new_texts()  # her own name
     brother = chat_factory()
     brother.text(code)

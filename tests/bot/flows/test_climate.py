@@ -12,7 +12,7 @@ from core.climate.ladder import family_routes
 from core.db import session_scope
 from core.models import AuditLog, Home, HomeWatcher
 from core.texts import t
-from tests.bot.test_conversations import register, register_and_invite
+from tests.bot.test_conversations import join_with_code, register, register_and_invite
 
 
 def ja(key: str, **params: object) -> str:
@@ -67,10 +67,7 @@ def test_a_family_member_turns_heat_messages_off_and_on_again_by_chat(chat, fake
 
 def test_switching_off_for_oneself_leaves_the_other_family_member_told(chat, chat_factory, clock) -> None:
     _home_id, code = register_and_invite(chat)
-    sister = chat_factory()
-    sister.send("follow__new")
-    sister.text("キャンセル")
-    sister.text(code)
+    sister = join_with_code(chat_factory, code)
     sister.new_messages()
     sister.text(ja("bot.menu.climate"))
     sister.tap(ja("bot.climate.choice.off"))
