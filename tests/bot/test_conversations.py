@@ -321,12 +321,12 @@ def test_late_night_and_resume(chat, clock) -> None:
         assert s.scalar(select(Pause)).cancelled_at is not None
 
 
-def _open_incident() -> int:
+def _open_incident(kind: IncidentKind = IncidentKind.NO_WAKE) -> int:
     from core import incidents
 
     with session_scope() as s:
         home = s.scalar(select(Home))
-        inc = incidents.open_incident(s, home, IncidentKind.NO_WAKE, window_start=home.created_at, evidence={})
+        inc = incidents.open_incident(s, home, kind, window_start=home.created_at, evidence={})
         return inc.id
 
 
@@ -424,3 +424,23 @@ def test_after_registering_the_contact_method_changes_alone_and_sms_needs_a_mobi
     with session_scope() as s:
         resident = s.scalar(select(Resident))
         assert resident.preferred_contact == ContactMethod.LINE and resident.phone == "+81612345678"
+
+
+def test_closing_a_quiet_alert_as_safe_offers_the_pause_in_the_same_reply(chat, clock) -> None:
+    register(chat)
+    chat.new_messages()
+    pushes_before = len(chat.line.state.pushes())
+    chat.postback(f"action=close&incident={_open_incident(IncidentKind.INACTIVITY)}&reason=safe")
+    closed, offer = chat.new_messages()
+    assert closed["text"] == t("bot.alert.closed_safe", "ja") and offer["text"] == t("bot.alert.pause_offer", "ja")
+    assert len(chat.line.state.pushes()) == pushes_before  # a reply: LINE does not count it
+    chat.tap(t("bot.menu.pause", "ja"))
+    assert t("bot.pause.title", "ja") in chat.new_texts()  # the pause flow, one tap away
+
+
+def test_closing_an_alert_that_was_not_a_quiet_stretch_offers_no_pause(chat, clock) -> None:
+    register(chat)
+    chat.new_messages()
+    chat.postback(f"action=close&incident={_open_incident(IncidentKind.FLAT_USAGE)}&reason=safe")
+    [closed] = chat.new_messages()
+    assert closed["text"] == t("bot.alert.closed_safe", "ja") and "quickReply" not in closed

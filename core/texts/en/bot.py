@@ -183,6 +183,7 @@ TEXTS: dict[str, str] = {
     "bot.alert.already_closed": "This alert is already over.",
     "bot.alert.closed_safe": "We are glad they are safe. The alert is closed.",
     "bot.alert.closed_false_alarm": "Closed as a false alarm. Sorry for the trouble.",
+    "bot.alert.pause_offer": "If they were away on an outing or a trip, next time you can pause watching with \"Pause\": no alerts are sent while it is paused.",
     "bot.choose_home.ask": "Which home?",
     "bot.richmenu.register": "Register",
     "bot.richmenu.status": "Today",

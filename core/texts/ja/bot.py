@@ -194,6 +194,7 @@ TEXTS: dict[str, str] = {
     "bot.alert.already_closed": "このお知らせは、すでに終わっています。",
     "bot.alert.closed_safe": "無事でよかったです。お知らせを終了しました。",
     "bot.alert.closed_false_alarm": "誤報として終了しました。ご迷惑をおかけしました。",
+    "bot.alert.pause_offer": "お出かけやご旅行で留守にされていたのでしたら、次からは「一時停止」で見守りをお休みできます。お休みのあいだは、お知らせをお送りしません。",
     "bot.choose_home.ask": "どちらのお宅ですか。",
     # rich menu
     "bot.richmenu.register": "登録",
