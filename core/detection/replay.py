@@ -24,6 +24,7 @@ from core.detection.baseline import LEARNING_DAYS, Baselines, empty_baselines, l
 from core.detection.book import HomeBook, Raised, step
 from core.detection.detectors import DETECTORS, Detector, evaluate_each
 from core.detection.engine import WINDOW_SLOTS, DetectionInput, Sensitivity
+from core.detection.strips import day_strips, tick_context
 from core.detection.timeaxis import SLOT_SECONDS, SLOTS_PER_DAY, day_first_slot, day_types, iso_local, local_day
 from core.enums import IncidentKind
 from core.errors import ValidationError
@@ -208,10 +209,12 @@ def replay_each(
     episode = np.full(shape, -1, np.int32)  # slot numbers fit (to the year 2100) and halve the memory
     wstart = np.zeros(shape, np.int32)
     usage = np.full(shape, -1, np.int32)
+    strips = day_strips(padded(data), data.first_slot, base_all, ready_hd)
     for lo in range(0, len(rows_h), CHUNK_ROWS):
         hh, kk = rows_h[lo : lo + CHUNK_ROWS], rows_k[lo : lo + CHUNK_ROWS]
         inp = tick_input(data, windows, base_all, hh, kk, wake, sleep, sensitivities[0])
-        for j, ev in enumerate(evaluate_each(inp, sensitivities, detectors)):
+        ctx = tick_context(strips, inp, hh, kk)
+        for j, ev in enumerate(evaluate_each(inp, sensitivities, detectors, context=ctx)):
             for i, kind in enumerate(kinds):
                 f = ev.findings[kind]
                 fired[j, i, hh, kk] = f.fired
@@ -229,10 +232,15 @@ def replay_each(
     return out
 
 
+def padded(data: MeterArrays) -> np.ndarray:
+    """[H, W - 1 + N]: the readings after W - 1 missing ones, so slot k's window starts at column k."""
+    pad = np.full((data.x.shape[0], WINDOW_SLOTS - 1), np.nan, np.float32)
+    return np.concatenate([pad, data.x], axis=1)
+
+
 def tick_windows(data: MeterArrays) -> np.ndarray:
     """[H, N, W] view: the window a tick sees when slot k is the newest visible one."""
-    pad = np.full((data.x.shape[0], WINDOW_SLOTS - 1), np.nan, np.float32)
-    return sliding_window_view(np.concatenate([pad, data.x], axis=1), WINDOW_SLOTS, axis=1)
+    return sliding_window_view(padded(data), WINDOW_SLOTS, axis=1)
 
 
 def tick_input(
