@@ -157,13 +157,16 @@ class Context:
         return self.rise_level[0] > self.base.up_kwh[:, None]
 
     @cached_property
+    def flat_llr(self) -> np.ndarray:
+        """Night-vs-usual evidence of each rise above the recent floor (0 where missing)."""
+        rise = self.rise_level[0]
+        bins = bin_index(np.nan_to_num(rise), self.base.edges_rise)
+        return np.where(np.isnan(rise), 0.0, lookup(self.base.llr_rise, self.day_type, self.halfhour, bins))
+
+    @cached_property
     def flat_series(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(score, level, ups): evidence that use has none of its usual ups and downs."""
-        rise, level = self.rise_level
-        ups = self.ups
-        bins = bin_index(np.nan_to_num(rise), self.base.edges_rise)
-        llr = np.where(np.isnan(rise), 0.0, lookup(self.base.llr_rise, self.day_type, self.halfhour, bins))
-        return accumulate(llr, sustained(ups)), np.nan_to_num(level), ups
+        return accumulate(self.flat_llr, sustained(self.ups)), np.nan_to_num(self.rise_level[1]), self.ups
 
     @cached_property
     def flat_now(self) -> tuple[np.ndarray, np.ndarray]:

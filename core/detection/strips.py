@@ -13,7 +13,8 @@ matters, and there it is computed as the window would:
 - the CUSUM scores start at 0 at the window's start. After a reset at a column >= ``PREFIX`` the
   window's run and the strip's are both 0 and then add the same numbers in the same order, so
   the score at the last column is the strip's, bit for bit. Ticks without such a reset (a long
-  quiet or level stretch) are computed whole, by the plain Context.
+  quiet or level stretch) carry the window's own run on from its first ``PREFIX`` columns (the
+  same Context) through the strip's numbers, the recursion continued where it stood.
 
 tests/core/detection/test_strips.py checks that the preset series equal the plain ones.
 """
@@ -27,7 +28,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from core.detection.baseline import Baselines
 from core.detection.engine import WINDOW_SLOTS, Context, DetectionInput
-from core.detection.series import sustained
+from core.detection.series import accumulate, sustained
 from core.detection.timeaxis import SLOTS_PER_DAY
 
 PREFIX = 16  # > 3 + 7 + 2: the columns at a window's start where its series may differ from the strip's
@@ -45,6 +46,10 @@ class Strips:
     quiet: np.ndarray  # [S, L] float32 quiet score (the CUSUM from the strip's start)
     flat: np.ndarray  # [S, L] float32 flat score
     level: np.ndarray  # [S, L] float32 the 4-hour floor
+    quiet_llr: np.ndarray  # [S, L] float32 what the quiet score adds up
+    flat_llr: np.ndarray  # [S, L] float32 what the flat score adds up
+    quiet_resets: np.ndarray  # [S, L] bool where the quiet score resets
+    flat_resets: np.ndarray  # [S, L] bool where the flat score resets
     quiet_reset: np.ndarray  # [S, L] int16 newest column at or before this one where the quiet score reset
     flat_reset: np.ndarray  # [S, L] int16 same for the flat score
 
@@ -73,9 +78,12 @@ def day_strips(padded: np.ndarray, first_slot: int, base_all: Baselines, ready_h
             night_watch=np.zeros(r, bool), over_pct=np.full(r, 50.0),
         ))
         flat, level, ups = ctx.flat_series
+        quiet_resets, flat_resets = sustained(ctx.active), sustained(ups)
         for name, value in (
             ("active", ctx.active), ("ups", ups), ("quiet", ctx.quiet_score), ("flat", flat), ("level", level),
-            ("quiet_reset", _newest(sustained(ctx.active))), ("flat_reset", _newest(sustained(ups))),
+            ("quiet_llr", ctx.quiet_llr), ("flat_llr", ctx.flat_llr.astype(np.float32)),
+            ("quiet_resets", quiet_resets), ("flat_resets", flat_resets),
+            ("quiet_reset", _newest(quiet_resets)), ("flat_reset", _newest(flat_resets)),
         ):
             parts.setdefault(name, []).append(value)
     empty = np.zeros((0, STRIP_SLOTS))
@@ -93,22 +101,29 @@ def tick_context(strips: Strips, inp: DetectionInput, hh: np.ndarray, kk: np.nda
         raise ValueError("a tick of a day without a strip")
     t = kk % SLOTS_PER_DAY
     end = t + WINDOW_SLOTS - 1
-    head = Context(DetectionInput(
+    head_inp = DetectionInput(
         x=inp.x[:, :PREFIX], last_slot=inp.last_slot - (WINDOW_SLOTS - PREFIX), base=inp.base, ready=inp.ready,
         paused=inp.paused, set_wake_hh=inp.set_wake_hh, set_sleep_hh=inp.set_sleep_hh,
         grace_slots=inp.grace_slots, night_watch=inp.night_watch, over_pct=inp.over_pct,
         sensitivity=inp.sensitivity,
-    ))
+    )
+    head = Context(head_inp)
     active = sliding_window_view(strips.active, WINDOW_SLOTS, axis=1)[s, t]
     active[:, :PREFIX] = head.active
     ups = sliding_window_view(strips.ups, WINDOW_SLOTS, axis=1)[s, t]
     ups[:, :PREFIX] = head.ups
     quiet, flat, level = strips.quiet[s, end], strips.flat[s, end], strips.level[s, end]
-    whole = (strips.quiet_reset[s, end] < t + PREFIX) | (strips.flat_reset[s, end] < t + PREFIX)
-    if whole.any():
-        plain = Context(_rows(inp, np.flatnonzero(whole)))
-        quiet[whole] = plain.quiet_now
-        flat[whole] = plain.flat_now[0]
+    for score, reset_at, llr, resets, head_score in (
+        (quiet, strips.quiet_reset, strips.quiet_llr, strips.quiet_resets, "quiet_score"),
+        (flat, strips.flat_reset, strips.flat_llr, strips.flat_resets, "flat_series"),
+    ):
+        # no reset since the head: carry the window's own run from its head through the strip's numbers
+        rows = np.flatnonzero(reset_at[s, end] < t + PREFIX)
+        if len(rows):
+            own = getattr(Context(_rows(head_inp, rows)), head_score)
+            own = own[0] if isinstance(own, tuple) else own
+            cols = t[rows, None] + np.arange(PREFIX, WINDOW_SLOTS)[None, :]
+            score[rows] = accumulate(llr[s[rows, None], cols], resets[s[rows, None], cols], start=own[:, -1])[:, -1]
     return Context(inp).preset(active=active, ups=ups, quiet_now=quiet, flat_now=(flat, level))
 
 
