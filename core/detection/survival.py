@@ -45,8 +45,9 @@ def learn_tails(score_days: np.ndarray) -> np.ndarray:
     ``score_days`` [H, D, 48] (NaN = not seen); each half-hour also takes the days' scores of
     its two neighbours (routines drift). Returns [H, 48, 3]: u, scale, log(share above u)."""
     h, d, s = score_days.shape
-    widened = np.concatenate([np.roll(score_days, k, axis=2) for k in (-1, 0, 1)], axis=1)  # [H, 3D, 48]
-    samples = np.sort(widened.transpose(0, 2, 1).reshape(h * s, 3 * d), axis=1)  # NaN last
+    neighbours = (np.arange(s)[:, None] + np.arange(-1, 2)[None, :]) % s  # [48, 3], wrapping round the day
+    widened = score_days.transpose(0, 2, 1)[:, neighbours]  # [H, 48, 3, D]; sorting forgets the order
+    samples = np.sort(widened.reshape(h * s, 3 * d), axis=1)  # NaN last
     return learn_tail(samples).reshape(h, s, N_PARAMS)
 
 
@@ -59,9 +60,9 @@ def learn_tail(
     idx = np.clip(np.floor(TAIL_QUANTILE * (n - 1)).astype(np.int64), 0, max(samples.shape[1] - 1, 0))
     u = np.take_along_axis(samples, idx[:, None], axis=1)[:, 0] if samples.shape[1] else np.full(r, np.nan)
     u = np.nan_to_num(u)
-    above = np.nan_to_num(samples, nan=-np.inf) > u[:, None]
+    above = samples > u[:, None]  # NaN is never above
     m = above.sum(axis=1)
-    median_excess = _row_median(np.where(above, samples - u[:, None], np.nan))
+    median_excess = _sorted_tail_median(samples, n, m, u)
     # An exponential's median excess is its scale times ln 2. The median, not the mean: the few
     # absences (trips, and the events a test injects) in 56 days must not blunt the watch.
     scale = (np.nan_to_num(median_excess) / np.log(2.0) * m + PRIOR_SAMPLES * prior_scale) / (m + PRIOR_SAMPLES)
@@ -70,6 +71,19 @@ def learn_tail(
     ok = n >= min_samples
     tail = np.stack([np.where(ok, u, NEVER), scale, np.where(ok, np.log(share), 0.0)], axis=1)
     return tail.astype(np.float32)
+
+
+def _sorted_tail_median(samples: np.ndarray, n: np.ndarray, m: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Median of ``samples - u`` over each sorted row's top ``m`` of its ``n`` values (NaN when
+    ``m`` is 0): :func:`_row_median` of those excesses, read off the sorted row without a sort."""
+    if not samples.shape[1]:
+        return np.full(samples.shape[0], np.nan)
+    last = samples.shape[1] - 1
+    lo = np.clip(n - m + (m - 1) // 2, 0, last)
+    hi = np.clip(n - m + m // 2, 0, last)
+    low = np.take_along_axis(samples, lo[:, None], 1)[:, 0] - u
+    high = np.take_along_axis(samples, hi[:, None], 1)[:, 0] - u
+    return np.where(m > 0, (low + high) / 2, np.nan)
 
 
 def _row_median(values: np.ndarray) -> np.ndarray:
