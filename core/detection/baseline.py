@@ -333,7 +333,9 @@ def _tails(
             + np.arange(SLOTS_PER_DAY, dtype=np.int32)[None, None, :]) * N_BINS
 
     def cells(values: np.ndarray, table: np.ndarray, value_bins: np.ndarray) -> np.ndarray:
-        return np.where(np.isnan(values), 0.0, np.take(table.reshape(-1), cell + value_bins)).reshape(h, -1)
+        # float32 as the scores add them up (accumulate): the same numbers, half the memory traffic
+        looked = np.take(table.astype(np.float32).reshape(-1), cell + value_bins)
+        return np.where(np.isnan(values), np.float32(0), looked).reshape(h, -1)
 
     quiet_reset = sustained(active.reshape(h, -1))
     quiet = accumulate(cells(x, llr, bins), quiet_reset)

@@ -45,9 +45,9 @@ def learn_tails(score_days: np.ndarray) -> np.ndarray:
     ``score_days`` [H, D, 48] (NaN = not seen); each half-hour also takes the days' scores of
     its two neighbours (routines drift). Returns [H, 48, 3]: u, scale, log(share above u)."""
     h, d, s = score_days.shape
-    neighbours = (np.arange(s)[:, None] + np.arange(-1, 2)[None, :]) % s  # [48, 3], wrapping round the day
-    widened = score_days.transpose(0, 2, 1)[:, neighbours]  # [H, 48, 3, D]; sorting forgets the order
-    samples = np.sort(widened.reshape(h * s, 3 * d), axis=1)  # NaN last
+    by_slot = np.ascontiguousarray(score_days.transpose(0, 2, 1))  # [H, 48, D]
+    widened = np.concatenate([np.roll(by_slot, k, axis=1) for k in (-1, 0, 1)], axis=2)  # [H, 48, 3D]
+    samples = np.sort(widened.reshape(h * s, 3 * d), axis=1)  # NaN last (sorting forgets the order)
     return learn_tail(samples).reshape(h, s, N_PARAMS)
 
 
@@ -113,12 +113,13 @@ def learn_peaks(score: np.ndarray, reset: np.ndarray, tails: np.ndarray) -> np.n
     by_day = score.reshape(h, t // SLOTS_PER_DAY, SLOTS_PER_DAY)  # the learning days start at 00:00
     e = exceedance(by_day, tails[:, None]).reshape(h, t)
     learned = np.broadcast_to((tails[:, None, :, 0] < NEVER / 2), by_day.shape).reshape(h, t)
-    idx = np.broadcast_to(np.arange(t), (h, t))
-    last_reset = np.maximum.accumulate(np.where(reset, idx, -1), axis=1)
+    small = np.int32 if h * (t + 1) < 2**31 else np.int64  # the same numbers, half the memory traffic
+    idx = np.broadcast_to(np.arange(t, dtype=small), (h, t))
+    last_reset = np.maximum.accumulate(np.where(reset, idx, small(-1)), axis=1)
     counts = (idx - last_reset >= MIN_STRETCH_SLOTS) & ~np.isnan(score) & learned
     e = np.where(counts, e, -np.inf)
     # one peak per stretch: stretches are numbered by the resets before them, homes kept apart
-    key = (np.arange(h)[:, None] * (t + 1) + np.cumsum(reset, axis=1)).ravel()
+    key = (np.arange(h, dtype=small)[:, None] * small(t + 1) + np.cumsum(reset, axis=1, dtype=small)).ravel()
     first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     peak = np.maximum.reduceat(e.ravel(), first)
     home = key[first] // (t + 1)
