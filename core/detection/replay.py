@@ -285,11 +285,11 @@ def _run_book(
         pos = np.searchsorted(any_fired, k + 1)
         if pos < len(any_fired):
             nxt = int(any_fired[pos])
-        for kind, ep in book.open.items():
+        for kind, ep in book.open.items():  # (looking no further than the next finding)
             i = kinds.index(kind)
-            tail = usage[i, k + 1 :] > ep if kind.value in _EMERGENCY else ~fired[i, k + 1 :]
+            tail = usage[i, k + 1 : nxt] > ep if kind.value in _EMERGENCY else ~fired[i, k + 1 : nxt]
             if tail.any():
-                nxt = min(nxt, k + 1 + int(tail.argmax()))
+                nxt = k + 1 + int(tail.argmax())
         k = nxt
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from core.detection.baseline import Baselines
+from core.detection.baseline import Baselines, RowMapped
 from core.detection.engine import WINDOW_SLOTS, Context, DetectionInput
 from core.detection.series import accumulate, sustained
 from core.detection.timeaxis import SLOTS_PER_DAY
@@ -133,6 +133,9 @@ def _rows(inp: DetectionInput, rows: np.ndarray) -> DetectionInput:
     for name, value in picked.items():
         if isinstance(value, np.ndarray):
             picked[name] = value[rows]
-    picked["base"] = Baselines(**{
-        f.name: getattr(inp.base, f.name)[rows] for f in fields(Baselines)})  # row-mapped tables copy their rows
+    picked["base"] = Baselines(**{f.name: _pick(getattr(inp.base, f.name), rows) for f in fields(Baselines)})
     return DetectionInput(**picked)
+
+
+def _pick(value: np.ndarray | RowMapped, rows: np.ndarray) -> np.ndarray | RowMapped:
+    return RowMapped(value.table, value.rows[rows]) if isinstance(value, RowMapped) else value[rows]
