@@ -16,7 +16,7 @@ def accumulate(llr: np.ndarray, reset: np.ndarray, start: np.ndarray | None = No
     s = np.zeros(llr_t.shape[1:], np.float32) if start is None else np.array(start, np.float32)
     for j in range(llr_t.shape[0]):
         s = np.maximum(s + llr_t[j], 0)
-        s[reset_t[j]] = 0
+        np.copyto(s, 0, where=reset_t[j])
         out[j] = s
     return out.T
 

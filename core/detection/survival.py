@@ -46,17 +46,20 @@ def learn_tails(score_days: np.ndarray) -> np.ndarray:
     its two neighbours (routines drift). Returns [H, 48, 3]: u, scale, log(share above u)."""
     h, d, s = score_days.shape
     by_slot = np.ascontiguousarray(score_days.transpose(0, 2, 1))  # [H, 48, D]
-    widened = np.concatenate([np.roll(by_slot, k, axis=1) for k in (-1, 0, 1)], axis=2)  # [H, 48, 3D]
-    samples = np.sort(widened.reshape(h * s, 3 * d), axis=1)  # NaN last (sorting forgets the order)
-    return learn_tail(samples).reshape(h, s, N_PARAMS)
+    neighbours = (np.arange(s)[:, None] + np.arange(-1, 2)[None, :]) % s  # [48, 3], round the day
+    samples = np.sort(by_slot[:, neighbours].reshape(h * s, 3 * d), axis=1)  # NaN last (sorting forgets the order)
+    seen = (~np.isnan(by_slot)).sum(axis=2)  # [H, 48]
+    return learn_tail(samples, n=seen[:, neighbours].sum(axis=2).reshape(-1)).reshape(h, s, N_PARAMS)
 
 
 def learn_tail(
     samples: np.ndarray, prior_scale: float = PRIOR_SCALE, min_scale: float = 1.0, min_samples: int = MIN_SAMPLES,
+    n: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Tail of each row's sorted samples (NaN last) -> [R, 3]: u, scale, log(share above u)."""
+    """Tail of each row's sorted samples (NaN last; ``n`` [R] of them seen, if known) -> [R, 3]:
+    u, scale, log(share above u)."""
     r = samples.shape[0]
-    n = np.sum(~np.isnan(samples), axis=1)
+    n = np.sum(~np.isnan(samples), axis=1) if n is None else n
     idx = np.clip(np.floor(TAIL_QUANTILE * (n - 1)).astype(np.int64), 0, max(samples.shape[1] - 1, 0))
     u = np.take_along_axis(samples, idx[:, None], axis=1)[:, 0] if samples.shape[1] else np.full(r, np.nan)
     u = np.nan_to_num(u)
