@@ -267,24 +267,22 @@ def _run_book(
     book = HomeBook()
     any_fired = np.flatnonzero(fired.any(axis=0))
     n = fired.shape[1]
+    m = len(kinds)
     meter = data.meter_ids[home]
-    pos = 0
-    k = int(any_fired[0]) if len(any_fired) else n
+    # for each tick, the first tick from it on where a finding fires (n: none)
+    next_fired = np.r_[any_fired, n][np.searchsorted(any_fired, np.arange(n + 1))].tolist()
+    columns = np.concatenate([fired, episode, wstart, usage]).astype(np.int64)  # one column per tick
+    k = next_fired[0]
     while k < n:
-        raised = [
-            Raised(kinds[i], int(episode[i, k]), int(wstart[i, k]), int(usage[i, k]))
-            for i in range(len(kinds)) if fired[i, k]
-        ]
-        result = step(book, raised, {kinds[i]: int(usage[i, k]) for i in range(len(kinds))},
-                      {kinds[i]: int(episode[i, k]) for i in range(len(kinds))})
+        col = columns[:, k].tolist()
+        fired_k, episode_k, start_k, usage_k = col[:m], col[m : 2 * m], col[2 * m : 3 * m], col[3 * m :]
+        raised = [Raised(kind, episode_k[i], start_k[i], usage_k[i]) for i, kind in enumerate(kinds) if fired_k[i]]
+        result = step(book, raised, dict(zip(kinds, usage_k, strict=True)), dict(zip(kinds, episode_k, strict=True)))
         tick_time = (data.first_slot + k + 1) * SLOT_SECONDS + delay_s
         for r in result.opened:
             yield ReplayAlert(meter, r.kind, tick_time, r.window_start)
         # the next tick where something can change: a finding fires, or an open one changes
-        nxt = n
-        pos = np.searchsorted(any_fired, k + 1)
-        if pos < len(any_fired):
-            nxt = int(any_fired[pos])
+        nxt = next_fired[k + 1]
         for kind, ep in book.open.items():  # (looking no further than the next finding)
             i = kinds.index(kind)
             tail = usage[i, k + 1 : nxt] > ep if kind.value in _EMERGENCY else ~fired[i, k + 1 : nxt]
