@@ -116,16 +116,17 @@ def learn_peaks(score: np.ndarray, reset: np.ndarray, tails: np.ndarray) -> np.n
     by_day = score.reshape(h, t // SLOTS_PER_DAY, SLOTS_PER_DAY)  # the learning days start at 00:00
     e = exceedance(by_day, tails[:, None]).reshape(h, t)
     learned = np.broadcast_to((tails[:, None, :, 0] < NEVER / 2), by_day.shape).reshape(h, t)
-    small = np.int32 if h * (t + 1) < 2**31 else np.int64  # the same numbers, half the memory traffic
+    small = np.int32 if t < 2**31 else np.int64  # the same numbers, half the memory traffic
     idx = np.broadcast_to(np.arange(t, dtype=small), (h, t))
     last_reset = np.maximum.accumulate(np.where(reset, idx, small(-1)), axis=1)
     counts = (idx - last_reset >= MIN_STRETCH_SLOTS) & ~np.isnan(score) & learned
     e = np.where(counts, e, -np.inf)
-    # one peak per stretch: stretches are numbered by the resets before them, homes kept apart
-    key = (np.arange(h, dtype=small)[:, None] * small(t + 1) + np.cumsum(reset, axis=1, dtype=small)).ravel()
-    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    # one peak per stretch: a stretch begins at each reset and at each home's first half-hour
+    begins = reset.copy()
+    begins[:, 0] = True
+    first = np.flatnonzero(begins)
     peak = np.maximum.reduceat(e.ravel(), first)
-    home = key[first] // (t + 1)
+    home = first // t
     kept = np.isfinite(peak)
     n = np.bincount(home[kept], minlength=h)
     samples = np.full((h, max(int(n.max()) if h else 0, 1)), np.nan, np.float32)
