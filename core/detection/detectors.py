@@ -159,7 +159,7 @@ def over_usage(ctx: Context) -> Finding:
     """The day's kWh so far is over the set percentage above the usual day (once a day)."""
     cols = np.arange(ctx.width)[None, :]
     today = cols >= ctx.today_first_col[:, None]
-    kwh = np.nansum(np.where(today, ctx.raw, 0.0), axis=1)
+    kwh = np.where(today & ctx.present, ctx.raw, 0.0).sum(axis=1)  # missing readings add nothing
     usual = ctx.base.day_kwh[np.arange(ctx.rows), ctx.today_type]
     limit = usual * (1 + ctx.inp.over_pct / 100.0)
     fired = (usual > 0) & (kwh > limit)
