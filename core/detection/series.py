@@ -72,6 +72,11 @@ def smooth_rows(x: np.ndarray, slots: np.ndarray) -> np.ndarray:
     slots = np.asarray(slots, np.int64)
     if x.shape[1] == 0 or np.all(slots <= 1):
         return x
+    coarse = slots > 1
+    if not coarse.all():  # fine meters (most, as measured) are left as they are: smooth only the others
+        out = x.astype(np.result_type(np.float32, x.dtype))
+        out[coarse] = smooth_rows(x[coarse], slots[coarse])
+        return out
     seen = ~np.isnan(x)
     value = np.where(seen, x, 0.0).astype(np.float32)
     total = value.copy()
