@@ -216,5 +216,5 @@ def lookup(table: np.ndarray | RowMapped, day_type: np.ndarray, halfhour: np.nda
 
 
 # Series a caller may hand to :meth:`Context.preset`, computed over longer rows by this class.
-PRESETTABLE = frozenset({"active", "ups", "quiet_now", "flat_now", "halfhour_now"})
+PRESETTABLE = frozenset({"active", "ups", "quiet_now", "flat_now"})
 SLOTS = SLOTS_PER_DAY

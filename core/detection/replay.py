@@ -4,7 +4,8 @@ At a tick at time T the reading for [s, s+30 min) is visible when s + 30 min + d
 Each (home, tick) becomes one row of the very :func:`evaluate` the scheduler calls (many
 rows at once, which is what makes a year of 60 homes take seconds), and the findings go
 through the same :func:`core.detection.book.step` the live side uses, with the incident
-state kept in memory. No database, no messages.
+state kept in memory. No database, no messages. The rows' series are read from each (home,
+day) computed once (core/detection/strips.py), the same numbers the rows would compute.
 """
 
 from __future__ import annotations
