@@ -167,7 +167,8 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
     base_load = nq[:, 0]
     active_kwh = np.maximum(nq[:, 6] * 1.15, nq[:, 2] + 0.05)
     bins = bin_index(x.reshape(h, -1), edges).reshape(x.shape)
-    llr = _llr_table(bins, present, day_type, h)
+    cells = _table_cells(day_type)
+    llr = _llr_table(bins, present, cells, h)
     night_bins = bins[:, :, NIGHT_SLOTS]
     p_night = _hist(night_bins, present[:, :, NIGHT_SLOTS], h)  # [H, B]
     use_bins = _use_bins(p_night, edges, nq[:, 2] + 0.05)
@@ -181,8 +182,8 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
     # An "up" rises above the night's own rises, but never above what a tenth of the day's
     # rises reach: timed night heaters would otherwise hide every switch-on of the day.
     up_kwh = np.minimum(np.maximum(rq[:, 6] * 1.3, 0.05), np.maximum(raq[:, 1], 0.05))
-    llr_rise = _llr_table(bin_index(np.nan_to_num(rise.reshape(h, -1)), edges_rise).reshape(x.shape),
-                          rise_present, day_type, h)
+    rise_bins = bin_index(np.nan_to_num(rise.reshape(h, -1)), edges_rise).reshape(x.shape)
+    llr_rise = _llr_table(rise_bins, rise_present, cells, h)
 
     active = is_active(x.reshape(h, -1), bins.reshape(h, -1), active_kwh, use_bins).reshape(x.shape) & present
     wake_hh, sleep_hh = _wake_sleep(active, present, day_type)
@@ -190,7 +191,7 @@ def learn(days: np.ndarray, day_type: np.ndarray) -> Baselines:
     day_kwh = np.stack([_nanmedian_rows(np.where(day_type == t, day_total, np.nan)) for t in (0, 1)], 1)
 
     quiet_tail, flat_tail, quiet_peaks, flat_peaks = _tails(
-        x, rise, level.reshape(x.shape), active, llr, edges, llr_rise, edges_rise, day_type, up_kwh, base_load)
+        x, rise, level.reshape(x.shape), active, llr, bins, llr_rise, rise_bins, cells, up_kwh, base_load)
 
     # Expected evidence per day of a real "nobody moves" event: sum over the day of
     # KL(night || usual at that hour). A vacant flat or a fridge-only meter gives ~0.
@@ -272,15 +273,20 @@ def _hist(bins: np.ndarray, present: np.ndarray, h: int, alpha: float = 0.5) -> 
     return counts / counts.sum(axis=1, keepdims=True)
 
 
-def _llr_table(bins: np.ndarray, present: np.ndarray, day_type: np.ndarray, h: int) -> np.ndarray:
-    """log p_night(bin) - log p_usual(day_type, half-hour, bin), smoothed over +-1 h."""
-    d = bins.shape[1]
+def _table_cells(day_type: np.ndarray) -> np.ndarray:
+    """[H, D, 48] int32: where each reading's bin 0 sits in a flattened [H, 2, 48, N_BINS] table."""
+    h, _d = day_type.shape
+    return ((np.arange(h, dtype=np.int32)[:, None, None] * 2 + day_type[:, :, None]) * SLOTS_PER_DAY
+            + np.arange(SLOTS_PER_DAY, dtype=np.int32)[None, None, :]) * N_BINS
+
+
+def _llr_table(bins: np.ndarray, present: np.ndarray, cells: np.ndarray, h: int) -> np.ndarray:
+    """log p_night(bin) - log p_usual(day_type, half-hour, bin), smoothed over +-1 h (``cells``:
+    :func:`_table_cells`)."""
     p_night = _hist(bins[:, :, NIGHT_SLOTS], present[:, :, NIGHT_SLOTS], h)
-    home = np.arange(h)[:, None, None]
-    dt = np.broadcast_to(day_type[:, :, None], bins.shape)
-    slot = np.broadcast_to(np.arange(SLOTS_PER_DAY)[None, None, :], bins.shape)
-    flat = ((home * 2 + dt) * SLOTS_PER_DAY + slot) * N_BINS + bins
-    counts = np.bincount(flat[present], minlength=h * 2 * SLOTS_PER_DAY * N_BINS).astype(np.float64)
+    size = h * 2 * SLOTS_PER_DAY * N_BINS
+    flat = np.where(present, cells + bins, size)  # a missing reading counts in one bin past the table
+    counts = np.bincount(flat.ravel(), minlength=size + 1)[:size].astype(np.float64)
     counts = counts.reshape(h, 2, SLOTS_PER_DAY, N_BINS)
     # neighbouring half-hours (+-1 h) share evidence: routines drift by an hour
     smooth = sum(np.roll(counts, s, axis=2) * w for s, w in ((-2, 0.5), (-1, 1), (0, 1), (1, 1), (2, 0.5)))
@@ -290,7 +296,6 @@ def _llr_table(bins: np.ndarray, present: np.ndarray, day_type: np.ndarray, h: i
     prior = 8.0 * both_p + 0.3
     usual = smooth + prior
     p_usual = usual / usual.sum(axis=3, keepdims=True)
-    del d
     return np.clip(np.log(p_night[:, None, None, :]) - np.log(p_usual), *LLR_CLIP)
 
 
@@ -320,27 +325,26 @@ def _wake_sleep(active: np.ndarray, present: np.ndarray, day_type: np.ndarray) -
 
 
 def _tails(
-    x: np.ndarray, rise: np.ndarray, level: np.ndarray, active: np.ndarray, llr: np.ndarray, edges: np.ndarray,
-    llr_rise: np.ndarray, edges_rise: np.ndarray, day_type: np.ndarray, up_kwh: np.ndarray, base_load: np.ndarray,
+    x: np.ndarray, rise: np.ndarray, level: np.ndarray, active: np.ndarray, llr: np.ndarray, bins: np.ndarray,
+    llr_rise: np.ndarray, rise_bins: np.ndarray, cell: np.ndarray, up_kwh: np.ndarray, base_load: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     """Run the detectors' own scores over the learning days, end to end, and learn their tails by
     half-hour of day and the tails of their stretches' peaks (core/detection/survival.py): the quiet
     score, and the flat score while the level stays above standby (the flat detector's condition).
     -> (quiet tail, flat tail, quiet peaks, flat peaks)."""
     h = x.shape[0]
-    home = np.arange(h)[:, None, None]
-    dt = np.broadcast_to(day_type[:, :, None], x.shape)
-    slot = np.broadcast_to(np.arange(SLOTS_PER_DAY)[None, None, :], x.shape)
 
-    def cells(values: np.ndarray, table: np.ndarray, e: np.ndarray) -> np.ndarray:
-        bins = bin_index(np.nan_to_num(values.reshape(h, -1)), e).reshape(x.shape)
-        return np.where(np.isnan(values), 0.0, table[home, dt, slot, bins]).reshape(h, -1)
+    def cells(values: np.ndarray, table: np.ndarray, value_bins: np.ndarray) -> np.ndarray:
+        # float32 as the scores add them up (accumulate): the same numbers, half the memory traffic
+        looked = np.take(table.astype(np.float32).reshape(-1), cell + value_bins)
+        return np.where(np.isnan(values), np.float32(0), looked).reshape(h, -1)
 
     quiet_reset = sustained(active.reshape(h, -1))
-    quiet = accumulate(cells(x, llr, edges), quiet_reset)
-    ups = sustained(np.nan_to_num(rise.reshape(h, -1)) > up_kwh[:, None])
-    elevated = np.nan_to_num(level.reshape(h, -1)) > (base_load + FLAT_MIN_KWH)[:, None]
-    flat = np.where(elevated, accumulate(cells(rise, llr_rise, edges_rise), ups), 0.0)
+    quiet = accumulate(cells(x, llr, bins), quiet_reset)
+    rise_rows, level_rows = rise.reshape(h, -1), level.reshape(h, -1)
+    ups = sustained(np.where(np.isnan(rise_rows), 0.0, rise_rows) > up_kwh[:, None])  # no inf: readings are finite
+    elevated = np.where(np.isnan(level_rows), 0.0, level_rows) > (base_load + FLAT_MIN_KWH)[:, None]
+    flat = np.where(elevated, accumulate(cells(rise, llr_rise, rise_bins), ups), 0.0)
     seen = ~np.isnan(x).reshape(h, -1)
     scores = [np.where(seen, score, np.nan) for score in (quiet, flat)]
     tails = [learn_tails(score.reshape(x.shape)) for score in scores]

@@ -64,7 +64,7 @@ def _rare(ctx: Context, which: str, score: np.ndarray) -> tuple[np.ndarray, np.n
     share = ctx.sens.flat_budget_share if which == FLAT else 1.0 - ctx.sens.flat_budget_share
     tail = ctx.base.flat_tail if which == FLAT else ctx.base.quiet_tail
     peaks = ctx.base.flat_peaks if which == FLAT else ctx.base.quiet_peaks
-    level = stretch_level(tail[np.arange(ctx.rows), ctx.halfhour[:, -1]], peaks,
+    level = stretch_level(tail[np.arange(ctx.rows), ctx.halfhour_now], peaks,
                           ctx.sens.false_alarm_budget * share)
     return (score > level) & ctx.present[:, -1], level  # above: a score at u (often 0) is not rare
 
@@ -72,7 +72,7 @@ def _rare(ctx: Context, which: str, score: np.ndarray) -> tuple[np.ndarray, np.n
 def _quiet(ctx: Context) -> tuple[np.ndarray, ...]:
     """(score, last awake slot, quiet since slot, rare, alarm level): the present quiet stretch,
     from the newest sustained use (a lone fridge or heater spike neither ends nor starts one)."""
-    score = ctx.quiet_score[:, -1]
+    score = ctx.quiet_now
     last_awake = ctx.last_awake_slot
     since = np.where(last_awake >= 0, last_awake + 1, ctx.first_slot)
     rare, level = _rare(ctx, QUIET, score)
@@ -95,7 +95,7 @@ def no_wake(ctx: Context) -> Finding:
     """The same rare quiet stretch, named "no wake" when it spans the morning: no activity since
     early morning (04:00, or 2 h before an earlier wake time) and past the wake time's grace."""
     wake = ctx.wake_hh()
-    hh_now = ctx.halfhour[:, -1]
+    hh_now = ctx.halfhour_now
     due = wake + ctx.inp.grace_slots
     from_hh = np.minimum(np.nan_to_num(wake, nan=0.0) - 4, EARLY_MORNING_HH)
     start_col = np.floor(ctx.today_first_col + np.maximum(from_hh, 0)).astype(np.int64)
@@ -118,10 +118,10 @@ def no_wake(ctx: Context) -> Finding:
 def flat_usage(ctx: Context) -> Finding:
     """Use stuck on one level above standby (lights or TV left on) with none of the home's ups
     and downs, its score higher than the home's own such stretches reach within its budget."""
-    score_all, level_kwh, ups = ctx.flat_series
-    score = score_all[:, -1]
+    score, level_kwh = ctx.flat_now
+    ups = ctx.ups
     start = ctx.last_col_since(~sustained(ups))
-    elevated = level_kwh[:, -1] > ctx.base.base_load + ctx.sens.flat_min_kwh
+    elevated = level_kwh > ctx.base.base_load + ctx.sens.flat_min_kwh
     rare, level = _rare(ctx, FLAT, score)
     fired = rare & elevated
     episode = np.where(start > 0, ctx.first_slot + start - 1, UNKNOWN)  # no ups in the window: began before it
@@ -130,17 +130,17 @@ def flat_usage(ctx: Context) -> Finding:
         fired=fired, episode=episode, window_start=since,
         usage=ctx.last_slot_where(ups),
         confidence=_confidence(ctx, score, level),
-        evidence={"level_kwh": np.round(level_kwh[:, -1], 3), "score": np.round(score, 1), "flat_since_slot": since},
+        evidence={"level_kwh": np.round(level_kwh, 3), "score": np.round(score, 1), "flat_since_slot": since},
     )
 
 
 def night_activity(ctx: Context) -> Finding:
     """Use that does not stop long after the usual (or set) sleep time."""
     sleep = ctx.sleep_hh()  # may exceed 48 (after midnight)
-    hh_now = ctx.halfhour[:, -1].astype(np.float64)
+    hh_now = ctx.halfhour_now.astype(np.float64)
     hh_now = np.where(hh_now < 12, hh_now + SLOTS_PER_DAY, hh_now)  # 00:00-06:00 belongs to the evening before
     after = hh_now - sleep
-    first_day_col = np.where(ctx.halfhour[:, -1] < 12, ctx.today_first_col - SLOTS_PER_DAY, ctx.today_first_col)
+    first_day_col = np.where(ctx.halfhour_now < 12, ctx.today_first_col - SLOTS_PER_DAY, ctx.today_first_col)
     start_col = np.floor(first_day_col + sleep + 1).astype(np.int64)
     cols = np.arange(ctx.width)[None, :]
     in_window = cols >= start_col[:, None]
@@ -159,7 +159,7 @@ def over_usage(ctx: Context) -> Finding:
     """The day's kWh so far is over the set percentage above the usual day (once a day)."""
     cols = np.arange(ctx.width)[None, :]
     today = cols >= ctx.today_first_col[:, None]
-    kwh = np.nansum(np.where(today, ctx.raw, 0.0), axis=1)
+    kwh = np.where(today & ctx.present, ctx.raw, 0.0).sum(axis=1)  # missing readings add nothing
     usual = ctx.base.day_kwh[np.arange(ctx.rows), ctx.today_type]
     limit = usual * (1 + ctx.inp.over_pct / 100.0)
     fired = (usual > 0) & (kwh > limit)
@@ -206,11 +206,13 @@ def evaluate(inp: DetectionInput, detectors: tuple[Detector, ...] = DETECTORS) -
 
 
 def evaluate_each(
-    inp: DetectionInput, sensitivities: Sequence[Sensitivity], detectors: tuple[Detector, ...] = DETECTORS
+    inp: DetectionInput, sensitivities: Sequence[Sensitivity], detectors: tuple[Detector, ...] = DETECTORS,
+    context: Context | None = None,
 ) -> Iterator[Evaluation]:
     """:func:`evaluate` under several sensitivities, sharing one Context: its series depend on
-    the readings and the baseline only, so an evaluation of many settings costs little more."""
-    ctx = Context(inp)
+    the readings and the baseline only, so an evaluation of many settings costs little more.
+    ``context``: that Context of ``inp`` built already (a replay's, core/detection/strips.py)."""
+    ctx = context or Context(inp)
     allowed = inp.ready & ~inp.paused
     for sens in sensitivities:
         ctx.sens = sens

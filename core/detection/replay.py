@@ -4,7 +4,8 @@ At a tick at time T the reading for [s, s+30 min) is visible when s + 30 min + d
 Each (home, tick) becomes one row of the very :func:`evaluate` the scheduler calls (many
 rows at once, which is what makes a year of 60 homes take seconds), and the findings go
 through the same :func:`core.detection.book.step` the live side uses, with the incident
-state kept in memory. No database, no messages.
+state kept in memory. No database, no messages. The rows' series are read from each (home,
+day) computed once (core/detection/strips.py), the same numbers the rows would compute.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from core.detection.baseline import LEARNING_DAYS, Baselines, empty_baselines, l
 from core.detection.book import HomeBook, Raised, step
 from core.detection.detectors import DETECTORS, Detector, evaluate_each
 from core.detection.engine import WINDOW_SLOTS, DetectionInput, Sensitivity
+from core.detection.strips import day_strips, tick_context
 from core.detection.timeaxis import SLOT_SECONDS, SLOTS_PER_DAY, day_first_slot, day_types, iso_local, local_day
 from core.enums import IncidentKind
 from core.errors import ValidationError
@@ -208,10 +210,12 @@ def replay_each(
     episode = np.full(shape, -1, np.int32)  # slot numbers fit (to the year 2100) and halve the memory
     wstart = np.zeros(shape, np.int32)
     usage = np.full(shape, -1, np.int32)
+    strips = day_strips(padded(data), data.first_slot, base_all, ready_hd)
     for lo in range(0, len(rows_h), CHUNK_ROWS):
         hh, kk = rows_h[lo : lo + CHUNK_ROWS], rows_k[lo : lo + CHUNK_ROWS]
         inp = tick_input(data, windows, base_all, hh, kk, wake, sleep, sensitivities[0])
-        for j, ev in enumerate(evaluate_each(inp, sensitivities, detectors)):
+        ctx = tick_context(strips, inp, hh, kk)
+        for j, ev in enumerate(evaluate_each(inp, sensitivities, detectors, context=ctx)):
             for i, kind in enumerate(kinds):
                 f = ev.findings[kind]
                 fired[j, i, hh, kk] = f.fired
@@ -229,10 +233,15 @@ def replay_each(
     return out
 
 
+def padded(data: MeterArrays) -> np.ndarray:
+    """[H, W - 1 + N]: the readings after W - 1 missing ones, so slot k's window starts at column k."""
+    pad = np.full((data.x.shape[0], WINDOW_SLOTS - 1), np.nan, np.float32)
+    return np.concatenate([pad, data.x], axis=1)
+
+
 def tick_windows(data: MeterArrays) -> np.ndarray:
     """[H, N, W] view: the window a tick sees when slot k is the newest visible one."""
-    pad = np.full((data.x.shape[0], WINDOW_SLOTS - 1), np.nan, np.float32)
-    return sliding_window_view(np.concatenate([pad, data.x], axis=1), WINDOW_SLOTS, axis=1)
+    return sliding_window_view(padded(data), WINDOW_SLOTS, axis=1)
 
 
 def tick_input(
@@ -259,29 +268,27 @@ def _run_book(
     book = HomeBook()
     any_fired = np.flatnonzero(fired.any(axis=0))
     n = fired.shape[1]
+    m = len(kinds)
     meter = data.meter_ids[home]
-    pos = 0
-    k = int(any_fired[0]) if len(any_fired) else n
+    # for each tick, the first tick from it on where a finding fires (n: none)
+    next_fired = np.r_[any_fired, n][np.searchsorted(any_fired, np.arange(n + 1))].tolist()
+    columns = np.concatenate([fired, episode, wstart, usage]).astype(np.int64)  # one column per tick
+    k = next_fired[0]
     while k < n:
-        raised = [
-            Raised(kinds[i], int(episode[i, k]), int(wstart[i, k]), int(usage[i, k]))
-            for i in range(len(kinds)) if fired[i, k]
-        ]
-        result = step(book, raised, {kinds[i]: int(usage[i, k]) for i in range(len(kinds))},
-                      {kinds[i]: int(episode[i, k]) for i in range(len(kinds))})
+        col = columns[:, k].tolist()
+        fired_k, episode_k, start_k, usage_k = col[:m], col[m : 2 * m], col[2 * m : 3 * m], col[3 * m :]
+        raised = [Raised(kind, episode_k[i], start_k[i], usage_k[i]) for i, kind in enumerate(kinds) if fired_k[i]]
+        result = step(book, raised, dict(zip(kinds, usage_k, strict=True)), dict(zip(kinds, episode_k, strict=True)))
         tick_time = (data.first_slot + k + 1) * SLOT_SECONDS + delay_s
         for r in result.opened:
             yield ReplayAlert(meter, r.kind, tick_time, r.window_start)
         # the next tick where something can change: a finding fires, or an open one changes
-        nxt = n
-        pos = np.searchsorted(any_fired, k + 1)
-        if pos < len(any_fired):
-            nxt = int(any_fired[pos])
-        for kind, ep in book.open.items():
+        nxt = next_fired[k + 1]
+        for kind, ep in book.open.items():  # (looking no further than the next finding)
             i = kinds.index(kind)
-            tail = usage[i, k + 1 :] > ep if kind.value in _EMERGENCY else ~fired[i, k + 1 :]
+            tail = usage[i, k + 1 : nxt] > ep if kind.value in _EMERGENCY else ~fired[i, k + 1 : nxt]
             if tail.any():
-                nxt = min(nxt, k + 1 + int(tail.argmax()))
+                nxt = k + 1 + int(tail.argmax())
         k = nxt
 
 

@@ -7,15 +7,16 @@ import numpy as np
 FLAT_MIN_SLOTS = 8  # "stuck" is judged against the lowest level of the last 4 h
 
 
-def accumulate(llr: np.ndarray, reset: np.ndarray) -> np.ndarray:
-    """S_t = 0 on reset, else max(0, S_{t-1} + llr_t), along the last axis of [R, W]."""
+def accumulate(llr: np.ndarray, reset: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+    """S_t = 0 on reset, else max(0, S_{t-1} + llr_t), along the last axis of [R, W], from
+    S = ``start`` [R] before the first column (0; a run carried on gives the same numbers)."""
     llr_t = np.ascontiguousarray(llr.T, dtype=np.float32)
     reset_t = np.ascontiguousarray(reset.T)
     out = np.empty_like(llr_t)
-    s = np.zeros(llr_t.shape[1:], np.float32)
+    s = np.zeros(llr_t.shape[1:], np.float32) if start is None else np.array(start, np.float32)
     for j in range(llr_t.shape[0]):
         s = np.maximum(s + llr_t[j], 0)
-        s[reset_t[j]] = 0
+        np.copyto(s, 0, where=reset_t[j])
         out[j] = s
     return out.T
 
@@ -71,6 +72,11 @@ def smooth_rows(x: np.ndarray, slots: np.ndarray) -> np.ndarray:
     slots = np.asarray(slots, np.int64)
     if x.shape[1] == 0 or np.all(slots <= 1):
         return x
+    coarse = slots > 1
+    if not coarse.all():  # fine meters (most, as measured) are left as they are: smooth only the others
+        out = x.astype(np.result_type(np.float32, x.dtype))
+        out[coarse] = smooth_rows(x[coarse], slots[coarse])
+        return out
     seen = ~np.isnan(x)
     value = np.where(seen, x, 0.0).astype(np.float32)
     total = value.copy()

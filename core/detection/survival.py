@@ -45,23 +45,27 @@ def learn_tails(score_days: np.ndarray) -> np.ndarray:
     ``score_days`` [H, D, 48] (NaN = not seen); each half-hour also takes the days' scores of
     its two neighbours (routines drift). Returns [H, 48, 3]: u, scale, log(share above u)."""
     h, d, s = score_days.shape
-    widened = np.concatenate([np.roll(score_days, k, axis=2) for k in (-1, 0, 1)], axis=1)  # [H, 3D, 48]
-    samples = np.sort(widened.transpose(0, 2, 1).reshape(h * s, 3 * d), axis=1)  # NaN last
-    return learn_tail(samples).reshape(h, s, N_PARAMS)
+    by_slot = np.ascontiguousarray(score_days.transpose(0, 2, 1))  # [H, 48, D]
+    neighbours = (np.arange(s)[:, None] + np.arange(-1, 2)[None, :]) % s  # [48, 3], round the day
+    samples = np.sort(by_slot[:, neighbours].reshape(h * s, 3 * d), axis=1)  # NaN last (sorting forgets the order)
+    seen = (~np.isnan(by_slot)).sum(axis=2)  # [H, 48]
+    return learn_tail(samples, n=seen[:, neighbours].sum(axis=2).reshape(-1)).reshape(h, s, N_PARAMS)
 
 
 def learn_tail(
     samples: np.ndarray, prior_scale: float = PRIOR_SCALE, min_scale: float = 1.0, min_samples: int = MIN_SAMPLES,
+    n: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Tail of each row's sorted samples (NaN last) -> [R, 3]: u, scale, log(share above u)."""
+    """Tail of each row's sorted samples (NaN last; ``n`` [R] of them seen, if known) -> [R, 3]:
+    u, scale, log(share above u)."""
     r = samples.shape[0]
-    n = np.sum(~np.isnan(samples), axis=1)
+    n = np.sum(~np.isnan(samples), axis=1) if n is None else n
     idx = np.clip(np.floor(TAIL_QUANTILE * (n - 1)).astype(np.int64), 0, max(samples.shape[1] - 1, 0))
     u = np.take_along_axis(samples, idx[:, None], axis=1)[:, 0] if samples.shape[1] else np.full(r, np.nan)
     u = np.nan_to_num(u)
-    above = np.nan_to_num(samples, nan=-np.inf) > u[:, None]
+    above = samples > u[:, None]  # NaN is never above
     m = above.sum(axis=1)
-    median_excess = _row_median(np.where(above, samples - u[:, None], np.nan))
+    median_excess = _sorted_tail_median(samples, n, m, u)
     # An exponential's median excess is its scale times ln 2. The median, not the mean: the few
     # absences (trips, and the events a test injects) in 56 days must not blunt the watch.
     scale = (np.nan_to_num(median_excess) / np.log(2.0) * m + PRIOR_SAMPLES * prior_scale) / (m + PRIOR_SAMPLES)
@@ -70,6 +74,19 @@ def learn_tail(
     ok = n >= min_samples
     tail = np.stack([np.where(ok, u, NEVER), scale, np.where(ok, np.log(share), 0.0)], axis=1)
     return tail.astype(np.float32)
+
+
+def _sorted_tail_median(samples: np.ndarray, n: np.ndarray, m: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Median of ``samples - u`` over each sorted row's top ``m`` of its ``n`` values (NaN when
+    ``m`` is 0): :func:`_row_median` of those excesses, read off the sorted row without a sort."""
+    if not samples.shape[1]:
+        return np.full(samples.shape[0], np.nan)
+    last = samples.shape[1] - 1
+    lo = np.clip(n - m + (m - 1) // 2, 0, last)
+    hi = np.clip(n - m + m // 2, 0, last)
+    low = np.take_along_axis(samples, lo[:, None], 1)[:, 0] - u
+    high = np.take_along_axis(samples, hi[:, None], 1)[:, 0] - u
+    return np.where(m > 0, (low + high) / 2, np.nan)
 
 
 def _row_median(values: np.ndarray) -> np.ndarray:
@@ -99,15 +116,17 @@ def learn_peaks(score: np.ndarray, reset: np.ndarray, tails: np.ndarray) -> np.n
     by_day = score.reshape(h, t // SLOTS_PER_DAY, SLOTS_PER_DAY)  # the learning days start at 00:00
     e = exceedance(by_day, tails[:, None]).reshape(h, t)
     learned = np.broadcast_to((tails[:, None, :, 0] < NEVER / 2), by_day.shape).reshape(h, t)
-    idx = np.broadcast_to(np.arange(t), (h, t))
-    last_reset = np.maximum.accumulate(np.where(reset, idx, -1), axis=1)
+    small = np.int32 if t < 2**31 else np.int64  # the same numbers, half the memory traffic
+    idx = np.broadcast_to(np.arange(t, dtype=small), (h, t))
+    last_reset = np.maximum.accumulate(np.where(reset, idx, small(-1)), axis=1)
     counts = (idx - last_reset >= MIN_STRETCH_SLOTS) & ~np.isnan(score) & learned
     e = np.where(counts, e, -np.inf)
-    # one peak per stretch: stretches are numbered by the resets before them, homes kept apart
-    key = (np.arange(h)[:, None] * (t + 1) + np.cumsum(reset, axis=1)).ravel()
-    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    # one peak per stretch: a stretch begins at each reset and at each home's first half-hour
+    begins = reset.copy()
+    begins[:, 0] = True
+    first = np.flatnonzero(begins)
     peak = np.maximum.reduceat(e.ravel(), first)
-    home = key[first] // (t + 1)
+    home = first // t
     kept = np.isfinite(peak)
     n = np.bincount(home[kept], minlength=h)
     samples = np.full((h, max(int(n.max()) if h else 0, 1)), np.nan, np.float32)
