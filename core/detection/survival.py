@@ -85,8 +85,12 @@ def _row_median(values: np.ndarray) -> np.ndarray:
 
 
 def exceedance(score: np.ndarray, tail: np.ndarray) -> np.ndarray:
-    """How far ``score`` is into its tail ``tail`` [..., 3], in scales: alarm when ``>= -ln p``."""
-    return (score - tail[..., 0]) / tail[..., 1] - tail[..., 2]
+    """How far ``score`` is into its tail ``tail`` [..., 3], in scales: alarm when ``>= -ln p``.
+
+    At or below ``u`` it is 0, not ``-ln(share above u)``: a score the home's own days often
+    reach (or pass) is not rare, even at an hour where it is seldom *above* u (u is often 0)."""
+    e = (score - tail[..., 0]) / tail[..., 1] - tail[..., 2]
+    return np.where(score > tail[..., 0], e, 0.0)
 
 
 def learn_peaks(score: np.ndarray, reset: np.ndarray, tails: np.ndarray) -> np.ndarray:
