@@ -99,3 +99,22 @@ def test_the_register_step_and_its_rhythm_are_learned_from_the_readings() -> Non
     assert np.array_equal(smooth[0], coarse[0], equal_nan=True)
     assert smooth[1, 4] == pytest.approx(0.1 / 3)  # the fridge's steady third of a step
     assert smooth[1, 5] == pytest.approx(0.05)  # a missing reading is left out, not taken as zero
+
+
+def test_a_score_the_home_often_reaches_is_not_rare_even_where_it_is_seldom_above_u() -> None:
+    # 09:00, 168 samples: the score is 0 (the home is up) every day, so u = 0 and the share above is tiny
+    tail = learn_tail(np.zeros((1, 168), np.float32))
+    assert tail[0, 0] == 0 and tail[0, 2] < -5
+    assert exceedance(np.float32(0.0), tail[0]) == 0  # was -ln(share above u): "rarer than 1 in 300"
+    assert exceedance(np.float32(3.0), tail[0]) > 5  # above u it is rare indeed
+
+
+def test_stretches_that_stay_at_the_usual_score_leave_the_peaks_at_zero() -> None:
+    # quiet afternoons (no reset) whose score stays 0, at hours where it is never above 0
+    score = np.zeros((1, 56 * SLOTS_PER_DAY), np.float32)
+    reset = np.ones_like(score, dtype=bool)
+    for d in range(56):
+        reset[0, d * SLOTS_PER_DAY + 26 : d * SLOTS_PER_DAY + 38] = False  # 13:00-19:00, 6 h each day
+    tails = learn_tails(score.reshape(1, -1, SLOTS_PER_DAY))
+    peaks = learn_peaks(score, reset, tails)
+    assert peaks[0, 0] == 0  # their peak exceedance is 0, not the hours' -ln(share above u) (about 6)
