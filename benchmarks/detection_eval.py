@@ -1,7 +1,8 @@
 """Detection quality on lcl-dev as unseen homes would see it: folds of homes, three resolutions.
 
-One command: ``.venv/bin/python benchmarks/detection_eval.py > /tmp/eval.txt`` (about 10 minutes
-on 2 cores). Defaults: ``--quantize 0 0.01 0.1`` (0 = readings as measured) ``--folds 5``.
+One command: ``.venv/bin/python benchmarks/detection_eval.py > /tmp/eval.txt`` (about 16 minutes
+on 2 shared cores). Defaults: ``--quantize 0 0.01 0.1`` (0 = readings as measured) ``--folds 5``,
+3 tail quantiles x 5 budgets x 3 shares for stuck levels.
 
 Events: about every three weeks per home, at a random moment, 24 h of the home's true use are
 replaced by its own quiet night readings (01:00-05:00 of earlier nights, end to end); a third
