@@ -21,7 +21,8 @@ Pure numpy, no I/O, vectorised over rows (a row = one home at one "now"):
 # the operator's setting (core/settings.py, FALSE_ALARM_BUDGET) defaults to this. Chosen as
 # benchmarks/detection_eval.py chooses on its training folds, on all lcl-dev homes: the setting
 # that catches most while false alarms stay <= 1.0 per home-month (and half the 15 h rule's)
-# at every resolution (as measured, 0.01 and 0.1 kWh registers). Absences (trips) come on top
+# at every resolution (as measured, 0.01 and 0.1 kWh registers), with 0.7 of it for stuck levels
+# (Sensitivity.flat_budget_share). Absences (trips) come on top
 # of the budget and are most of what is raised. See benchmarks/results/detection_notes.md.
 # Here, without numpy, so settings can import it cheaply.
-DEFAULT_FALSE_ALARM_BUDGET = 0.008
+DEFAULT_FALSE_ALARM_BUDGET = 0.015
