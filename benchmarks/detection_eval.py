@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from eval_parts import (  # noqa: E402  benchmarks/eval_parts.py, beside this script
     DEAD,
     DELAY_MIN,
+    LCL_DEV,
     Event,
     col_of_tick,
     inject,
@@ -56,7 +57,6 @@ from core.detection.engine import Sensitivity  # noqa: E402
 from core.detection.replay import MeterArrays, daily_baselines, load_readings, replay_each  # noqa: E402
 from core.enums import EMERGENCY_KINDS, IncidentKind  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "lcl-dev" / "readings.csv.gz"
 OUT = ROOT / "benchmarks" / "results" / "detection_eval.txt"
 # False alarms per home-month the service is told it may raise on the home's ordinary quiet
 # stretches (core/detection/survival.py). Absences (days out, trips) come on top: at these
@@ -274,7 +274,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     rng = np.random.default_rng(args.seed)
-    truth = load_readings(DATA)
+    truth = load_readings(LCL_DEV)
     injected_truth, events = inject(truth, rng)
     if args.homes:
         truth, injected_truth, events = spread_subset(truth, injected_truth, events, args.homes)

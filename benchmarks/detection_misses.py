@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from eval_parts import DEAD, EVENT_SLOTS, inject, quantize  # noqa: E402
+from eval_parts import DEAD, EVENT_SLOTS, LCL_DEV, inject, quantize  # noqa: E402
 
 from core.detection.detectors import DETECTORS, _quiet, evaluate_each  # noqa: E402
 from core.detection.engine import (  # noqa: E402
@@ -47,7 +47,6 @@ from core.detection.survival import NEVER, peak_threshold  # noqa: E402
 from core.detection.timeaxis import SLOT_SECONDS, SLOTS_PER_DAY  # noqa: E402
 from core.enums import EMERGENCY_KINDS  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "lcl-dev" / "readings.csv.gz"
 CHUNK = 40_000
 DELAY_S = 3600
 
@@ -198,7 +197,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=0.25)
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
-    truth = load_readings(DATA)
+    truth = load_readings(LCL_DEV)
     injected_truth, events = inject(truth, rng)
     h = truth.x.shape[0]
     keep = np.unique(np.linspace(0, h - 1, args.homes).round().astype(int))

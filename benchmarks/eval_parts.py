@@ -4,6 +4,7 @@ Japanese meter reads through, the seed's 15 h rule, and multi-day standby stretc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -12,6 +13,8 @@ from core.detection.replay import MeterArrays
 from core.detection.series import sustained
 from core.detection.timeaxis import SLOT_SECONDS, SLOTS_PER_DAY
 
+# The real homes the evaluations read (../shared/data, beside the repository; never copied into it).
+LCL_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "lcl-dev" / "readings.csv.gz"
 DEAD = ("MAC000004", "MAC000037", "MAC000134")
 DELAY_MIN = 60
 EVENT_SLOTS = 48

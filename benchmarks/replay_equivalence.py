@@ -20,11 +20,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.eval_parts import quantize  # noqa: E402
+from benchmarks.eval_parts import LCL_DEV, quantize  # noqa: E402
 from core.detection.baseline import Baselines  # noqa: E402
 from core.detection.replay import daily_baselines, load_readings, replay_arrays, write_alerts  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "lcl-dev" / "readings.csv.gz"
 STEPS = (0.0, 0.1, 0.01)
 
 
@@ -34,7 +33,7 @@ def _homes(meter_ids: list[str]) -> dict[str, tuple[float, float]]:
 
 
 def _cases(steps: tuple[float, ...]):
-    data = load_readings(DATA)
+    data = load_readings(LCL_DEV)
     for step in steps:
         variant = quantize(data, step, np.random.default_rng(7))
         t0 = time.perf_counter()

@@ -21,7 +21,7 @@ tests/core/detection/test_strips.py checks that the preset series equal the plai
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -101,12 +101,7 @@ def tick_context(strips: Strips, inp: DetectionInput, hh: np.ndarray, kk: np.nda
         raise ValueError("a tick of a day without a strip")
     t = kk % SLOTS_PER_DAY
     end = t + WINDOW_SLOTS - 1
-    head_inp = DetectionInput(
-        x=inp.x[:, :PREFIX], last_slot=inp.last_slot - (WINDOW_SLOTS - PREFIX), base=inp.base, ready=inp.ready,
-        paused=inp.paused, set_wake_hh=inp.set_wake_hh, set_sleep_hh=inp.set_sleep_hh,
-        grace_slots=inp.grace_slots, night_watch=inp.night_watch, over_pct=inp.over_pct,
-        sensitivity=inp.sensitivity,
-    )
+    head_inp = replace(inp, x=inp.x[:, :PREFIX], last_slot=inp.last_slot - (WINDOW_SLOTS - PREFIX))
     head = Context(head_inp)
     active = sliding_window_view(strips.active, WINDOW_SLOTS, axis=1)[s, t]
     active[:, :PREFIX] = head.active
