@@ -241,3 +241,25 @@ def test_an_old_button_after_watching_stopped_says_how_it_ended_never_a_bare_ove
     world["son"].tap("対応します")
     answer = texts(world["son"])[-1]
     assert says("endings.other", answer) and load(incident_id).closed_at is not None
+
+
+def test_the_family_member_who_closes_a_quiet_alert_as_safe_alone_is_offered_the_pause_once(world, clock) -> None:
+    incident_id = _checkin(world)
+    _until_family_alerted(clock, who=2)
+    clock.advance(minutes=15)
+    run()
+    for chat in ("son", "daughter", "group"):
+        texts(world[chat])
+    pushes = len(world["son"].line.state.pushes())
+    world["son"].postback(f"action=close&incident={incident_id}&reason=safe")
+    closed, offer = world["son"].new_messages()
+    assert says("bot.alert.closed_safe", closed["text"]) and says("bot.alert.pause_offer", offer["text"])
+    assert [item["action"]["text"] for item in offer["quickReply"]["items"]] == [catalog("ja")["bot.menu.pause"]]
+    assert len(world["son"].line.state.pushes()) == pushes  # the offer rode on the reply
+    run()  # the others hear how it ended (outbox, dispatcher), and no pause offer
+    for chat in ("daughter", "group"):
+        [told] = texts(world[chat])
+        assert says("endings.safe", told) and catalog("ja")["bot.alert.pause_offer"] not in told
+    run()
+    assert all(texts(world[chat]) == [] for chat in ("son", "daughter", "group"))  # once
+    assert load(incident_id).close_reason is CloseReason.SAFE
