@@ -23,13 +23,13 @@ def register(cli: click.Group) -> None:
                   help="HOMES.csv: meter_id,wake_time,sleep_time (HH:MM local); others use learned times")
     def replay(readings: Path, out: Path, delay_minutes: int, homes_path: Path | None) -> None:
         """Replay recorded readings through the live detection code; write every alert raised."""
-        from core.detection.replay import load_homes, load_readings, replay_arrays, write_alerts
+        from core.detection.replay import load_homes, load_readings, replay_in_processes, write_alerts
 
         try:
             homes = load_homes(homes_path) if homes_path else {}
             data = load_readings(readings)
         except ValidationError as exc:
             raise click.ClickException(str(exc)) from None
-        alerts = replay_arrays(data, delay_minutes=delay_minutes, homes=homes)
+        alerts = replay_in_processes(data, delay_minutes=delay_minutes, homes=homes)
         write_alerts(alerts, out)
         click.echo(f"{len(alerts)} alerts from {len(data.meter_ids)} homes written to {out}")

@@ -134,3 +134,18 @@ def test_several_budgets_in_one_pass_raise_what_each_would_alone(readings) -> No
     emergencies = [[a for a in alerts if a.kind.value in ("no_wake", "inactivity", "flat_usage")] for alerts in alone]
     assert len(emergencies[0]) <= len(emergencies[1])
     assert emergencies[1]  # the quiet day is caught
+
+
+def test_homes_dealt_out_to_processes_raise_the_very_same_alerts(readings) -> None:
+    """``mimamori replay`` shares the homes out over processes: the same alerts, in the same
+    order. C is a copy of A, dealt to the other process than A: both raise A's quiet day."""
+    from core.detection.replay import MeterArrays, load_readings, replay_arrays, replay_in_processes
+
+    read = load_readings(readings)
+    a, b = read.meter_ids.index("A"), read.meter_ids.index("B")
+    data = MeterArrays(["A", "C", "B"], read.first_slot, read.x[[a, a, b]])  # dealt: (A, B) and (C)
+    homes = {"B": (14.0, 44.0)}
+    alone = replay_arrays(data, homes=homes)
+    shared = replay_in_processes(data, processes=2, homes=homes)
+    assert shared == alone
+    assert {x.meter_id for x in alone} >= {"A", "C"}
