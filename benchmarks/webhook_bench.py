@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/webhook_bench.py [--requests 2000] [--concurrency 50]
         [--client wrk|python] [--inline | --store-only]
 
-What runs: the Procfile's ``web`` line (gunicorn gthread, 2 workers x 16 threads, with
+What runs: the Procfile's ``web`` line (gunicorn, 2 gevent workers, with
 ``WEBHOOK_WORKERS=0``: intake only) and its ``webhooks`` line (``nice -n 10 mimamori
 webhooks``: handles the stored events), read from the Procfile itself, on a fresh
 database — SQLite in a temp folder, or, if DATABASE_URL names a PostgreSQL server, a
