@@ -20,8 +20,10 @@ What one cycle is here, all through the real code at a fixed clock:
              recording fake channels (no HTTP)
 The clock runs in a fresh child process, so its peak memory (``ru_maxrss``) is the
 cycle's alone; the workers are fresh processes too, and read every stored baseline when
-they start (their warm-up, reported on its own). Two cycles are measured: the first after
-that restart ("first") and the next half-hour ("steady").
+they start (their warm-up, reported on its own). Before the restart, the half-hour where 1 %
+of the seniors stopped ("opening") and the next ("settling", the rest of their incidents);
+after it, the two cycles compared: the first after that restart ("first") and the next
+half-hour ("steady").
 
 CPU-seconds per home per phase: the CPU time of the clock process, of every worker and of
 every PostgreSQL backend serving the database (from /proc), over the phase, divided by
@@ -278,7 +280,7 @@ def _start_workers(url: str, count: int) -> tuple[list[subprocess.Popen], list[d
     return procs, ready
 
 
-LABELS = ("opening", "first", "steady")
+LABELS = ("opening", "settling", "first", "steady")
 
 
 def run_clock(url: str, n: int, templates: int, workers: int, labels: list[str]) -> None:
@@ -378,10 +380,11 @@ def measure(base_url: str, n: int, templates: int, workers: list[int]) -> list[d
         for w in workers:
             with scratch_postgres(base_url, "mimamori_scale_run", template=make_url(seeded_url).database) as url:
                 load = os.getloadavg()[0]
-                # The half-hour where 1% of seniors stopped: it opens 1,000 incidents (more work
-                # than a usual cycle). Then everything restarts, and the next two half-hours are
-                # the first after a restart and a steady one, with the same work to do.
-                opening = _child(url, n, templates, "cycle", w, ("opening",))
+                # The half-hour where 1% of seniors stopped opens most of their incidents, the next
+                # ("settling") the rest: those whose quiet becomes rare half an hour later (more
+                # work than a usual cycle). Then everything restarts, and the next two half-hours
+                # are the first after a restart and a steady one, with the same work to do.
+                opening = _child(url, n, templates, "cycle", w, ("opening", "settling"))
                 run = _child(url, n, templates, "cycle", w, ("first", "steady"))
                 run["cycles"] = opening["cycles"] + run["cycles"]
                 run.update(homes=n, load_before=load, load_after=os.getloadavg()[0])
