@@ -27,8 +27,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from detection_eval import spread_subset  # noqa: E402
 from eval_parts import DEAD, EVENT_SLOTS, LCL_DEV, inject, quantize  # noqa: E402
 
+from core.detection import DEFAULT_FALSE_ALARM_BUDGET  # noqa: E402
 from core.detection.detectors import DETECTORS, _quiet, evaluate_each  # noqa: E402
 from core.detection.engine import (  # noqa: E402
     WINDOW_SLOTS,
@@ -49,10 +51,6 @@ from core.enums import EMERGENCY_KINDS  # noqa: E402
 
 CHUNK = 40_000
 DELAY_S = 3600
-
-
-def subset(data: MeterArrays, homes: np.ndarray) -> MeterArrays:
-    return MeterArrays([data.meter_ids[i] for i in homes], data.first_slot, data.x[homes])
 
 
 def ticks(data: MeterArrays, base: tuple, hh: np.ndarray, kk: np.ndarray, sens: Sensitivity) -> dict[str, np.ndarray]:
@@ -194,22 +192,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--homes", type=int, default=16, help="every k-th home so that this many are kept")
     parser.add_argument("--quantize", type=float, nargs="+", default=[0.0, 0.1])
-    parser.add_argument("--budget", type=float, default=0.25)
+    parser.add_argument("--budget", type=float, default=DEFAULT_FALSE_ALARM_BUDGET,
+                        help="false alarms a home-month (default: what the service ships)")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     truth = load_readings(LCL_DEV)
     injected_truth, events = inject(truth, rng)
-    h = truth.x.shape[0]
-    keep = np.unique(np.linspace(0, h - 1, args.homes).round().astype(int))
-    keep = np.union1d(keep, [truth.meter_ids.index(m) for m in DEAD if m in truth.meter_ids])
-    new_index = {int(old): i for i, old in enumerate(keep)}
-    sub_events = [type(e)(new_index[e.home], e.start, e.tv) for e in events if e.home in new_index]
+    truth, injected_truth, sub_events = spread_subset(truth, injected_truth, events, args.homes)
     for step in args.quantize:
         label = "as measured" if step == 0 else f"{step:g} kWh register"
-        clean = quantize(subset(truth, keep), step, np.random.default_rng(args.seed + 1))
-        injected = quantize(subset(injected_truth, keep), step, np.random.default_rng(args.seed + 1))
+        clean = quantize(truth, step, np.random.default_rng(args.seed + 1))
+        injected = quantize(injected_truth, step, np.random.default_rng(args.seed + 1))
         diagnose(clean, injected, sub_events, Sensitivity(false_alarm_budget=args.budget), label)
-
 
 if __name__ == "__main__":
     main()
