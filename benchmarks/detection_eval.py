@@ -1,7 +1,8 @@
 """Detection quality on lcl-dev as unseen homes would see it: folds of homes, three resolutions.
 
 One command: ``.venv/bin/python benchmarks/detection_eval.py > /tmp/eval.txt`` (about 16 minutes
-on 2 shared cores). Defaults: ``--quantize 0 0.01 0.1`` (0 = readings as measured) ``--folds 5``,
+in one process; the homes are dealt out to one process per CPU, ``--processes``, about half that
+on 2). Defaults: ``--quantize 0 0.01 0.1`` (0 = readings as measured) ``--folds 5``,
 3 tail quantiles x 5 budgets x 3 shares for stuck levels.
 
 Events: about every three weeks per home, at a random moment, 24 h of the home's true use are
@@ -27,9 +28,12 @@ Results are printed and written to benchmarks/results/detection_eval.txt.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,7 +95,7 @@ class World:
     dead: np.ndarray  # [H] bool
 
 
-def ours(clean: MeterArrays, injected: MeterArrays, world: World, trips: np.ndarray, budgets: list[float],
+def ours(clean: MeterArrays, injected: MeterArrays, events: list[Event], trips: np.ndarray, budgets: list[float],
          flat_shares: list[float], base_clean: tuple, base_inj: tuple) -> dict[tuple[float, float], Outcome]:
     """Replay every budget once over the untouched and the injected readings of every home."""
     grid = [(b, f) for b in budgets for f in flat_shares]
@@ -121,11 +125,11 @@ def ours(clean: MeterArrays, injected: MeterArrays, world: World, trips: np.ndar
             if a.kind in EMERGENCY_KINDS:
                 det.setdefault(index[a.meter_id], []).append(col_of_tick(clean, a.detected_slot_time))
                 inj[index[a.meter_id]] += 1
-        out[key] = Outcome(fa, family, trip, score_events(world.events, det), inj)
+        out[key] = Outcome(fa, family, trip, score_events(events, det), inj)
     return out
 
 
-def rule(clean: MeterArrays, injected: MeterArrays, world: World, trips: np.ndarray, ready_clean: np.ndarray,
+def rule(clean: MeterArrays, injected: MeterArrays, events: list[Event], trips: np.ndarray, ready_clean: np.ndarray,
          ready_inj: np.ndarray) -> Outcome:
     """The seed's 15 h rule on the same readings, with the same visibility delay."""
     h = clean.x.shape[0]
@@ -138,7 +142,74 @@ def rule(clean: MeterArrays, injected: MeterArrays, world: World, trips: np.ndar
     for home, col in rule_alerts(injected, ready_inj):
         det.setdefault(home, []).append(col + 1 + DELAY_MIN / 30)
         inj[home] += 1
-    return Outcome(fa, fa.copy(), trip, score_events(world.events, det), inj)
+    return Outcome(fa, fa.copy(), trip, score_events(events, det), inj)
+
+
+@dataclass
+class Replayed:
+    """One resolution replayed under every setting: outcomes, readiness and watchability per home."""
+
+    outcomes: dict[Setting, Outcome]
+    ready_clean: np.ndarray  # [H, D]
+    ready_inj: np.ndarray  # [H, D]
+    watch: np.ndarray  # [H] median daily watchability (untouched readings)
+
+
+def replay_share(clean: MeterArrays, injected: MeterArrays, events: list[Event], trips: np.ndarray,
+                 tail_quantiles: list[float], budgets: list[float], flat_shares: list[float]) -> Replayed:
+    """Every setting over these homes: baselines learned at each tail quantile, then every budget
+    and share replayed in one pass. Readiness and watchability do not depend on the tails."""
+    outcomes: dict[Setting, Outcome] = {}
+    first: tuple | None = None
+    for q in tail_quantiles:
+        with tail_quantile(q):
+            base_clean, base_inj = daily_baselines(clean), daily_baselines(injected)
+        first = first or (base_clean, base_inj)
+        for (b, f), oc in ours(clean, injected, events, trips, budgets, flat_shares, base_clean, base_inj).items():
+            outcomes[(q, b, f)] = oc
+    assert first is not None
+    (base, ready_clean), (_, ready_inj) = first
+    h = clean.x.shape[0]
+    watch = np.nanmedian(np.where(ready_clean, base.watchability.reshape(h, -1), np.nan), axis=1)
+    return Replayed(outcomes, ready_clean, ready_inj, watch)
+
+
+def replay_dealt(clean: MeterArrays, injected: MeterArrays, events: list[Event], trips: np.ndarray,
+                 tail_quantiles: list[float], budgets: list[float], flat_shares: list[float],
+                 processes: int) -> Replayed:
+    """:func:`replay_share` with the homes dealt out to ``processes`` processes (homes share
+    nothing in a replay, as in ``mimamori replay``), put back together home by home and event
+    by event: the same numbers as one process computes."""
+    h = clean.x.shape[0]
+    n = max(1, min(processes, h))
+    shares = [np.arange(h)[i::n] for i in range(n)]
+
+    def part(data: MeterArrays, homes: np.ndarray) -> MeterArrays:
+        return MeterArrays([data.meter_ids[i] for i in homes], data.first_slot, data.x[homes])
+
+    tasks = []
+    for homes in shares:
+        local = {int(home): i for i, home in enumerate(homes)}
+        picked = [j for j, e in enumerate(events) if e.home in local]
+        tasks.append((homes, picked, [Event(local[events[j].home], events[j].start, events[j].tv) for j in picked]))
+    args = [(part(clean, homes), part(injected, homes), mine, trips[homes], tail_quantiles, budgets, flat_shares)
+            for homes, _picked, mine in tasks]
+    if n == 1:
+        done = [replay_share(*args[0])]
+    else:
+        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+            done = [future.result() for future in [pool.submit(replay_share, *a) for a in args]]
+    days = done[0].ready_clean.shape[1]
+    whole = Replayed({}, np.zeros((h, days), bool), np.zeros((h, days), bool), np.zeros(h))
+    for (homes, picked, _mine), got in zip(tasks, done, strict=True):
+        whole.ready_clean[homes], whole.ready_inj[homes], whole.watch[homes] = got.ready_clean, got.ready_inj, got.watch
+        for key, o in got.outcomes.items():
+            into = whole.outcomes.setdefault(key, Outcome(np.zeros(h), np.zeros(h), np.zeros(h),
+                                                          np.full(len(events), np.inf), np.zeros(h)))
+            for name in ("fa", "family", "trip", "inj"):
+                getattr(into, name)[homes] = getattr(o, name)
+            into.hours[picked] = o.hours
+    return whole
 
 
 def metrics(o: Outcome, world: World, homes: np.ndarray) -> dict[str, float]:
@@ -269,6 +340,8 @@ def main() -> None:
     parser.add_argument("--tail-quantiles", type=float, nargs="+", default=list(TAIL_QUANTILES),
                         help="where each home's time-of-day tails start (core/detection/survival.py TAIL_QUANTILE)")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--processes", type=int, default=len(os.sched_getaffinity(0)),
+                        help="homes dealt out to this many processes (default: one per CPU)")
     parser.add_argument("--homes", type=int, default=0,
                         help="iterate on a spread subset of this many homes (plus the dead meters); 0 = all")
     args = parser.parse_args()
@@ -295,30 +368,21 @@ def main() -> None:
         label = "as measured" if step == 0 else f"{step:g} kWh register"
         clean = quantize(truth, step, np.random.default_rng(args.seed + 1))
         injected = quantize(injected_truth, step, np.random.default_rng(args.seed + 1))
-        base_clean = daily_baselines(clean)  # watchability and readiness do not depend on the tails
+        replayed = replay_dealt(clean, injected, events, trips, args.tail_quantiles, args.budgets, args.flat_shares,
+                                args.processes)
         if world is None:
-            watch = np.nanmedian(np.where(base_clean[1], base_clean[0].watchability.reshape(h, -1), np.nan), axis=1)
             world = World(
                 events, np.array([e.home for e in events]), np.array([e.tv for e in events]),
-                base_clean[1].sum(axis=1) / DAYS_PER_MONTH, np.nan_to_num(watch) >= Sensitivity().watchable_min,
-                np.isin(truth.meter_ids, DEAD),
+                replayed.ready_clean.sum(axis=1) / DAYS_PER_MONTH,
+                np.nan_to_num(replayed.watch) >= Sensitivity().watchable_min, np.isin(truth.meter_ids, DEAD),
             )
             emit(f"lcl-dev: {h} homes, {len(events)} injected 24 h events ({world.ev_tv.sum()} with TV left on), "
                  f"{world.rhythm.sum()} homes with a daily rhythm, delay {DELAY_MIN} min, {args.folds} folds of homes")
             emit(f"home-months watched: all {world.months.sum():.1f}, rhythm {world.months[world.rhythm].sum():.1f}; "
                  f"budgets tried {args.budgets} (false alarms / home-month the service may raise), "
                  f"tail quantiles tried {args.tail_quantiles}, shares for stuck levels {args.flat_shares}")
-        outcomes: dict[Setting, Outcome] = {}
-        rule_o: Outcome | None = None
-        for q in args.tail_quantiles:
-            with tail_quantile(q):
-                base_clean, base_inj = daily_baselines(clean), daily_baselines(injected)
-            if rule_o is None:
-                rule_o = rule(clean, injected, world, trips, base_clean[1], base_inj[1])
-            for (b, f), oc in ours(clean, injected, world, trips, args.budgets, args.flat_shares, base_clean,
-                                   base_inj).items():
-                outcomes[(q, b, f)] = oc
-        assert rule_o is not None
+        rule_o = rule(clean, injected, events, trips, replayed.ready_clean, replayed.ready_inj)
+        outcomes = replayed.outcomes
         runs.append(Run(label, rule_o, outcomes))
         print(f"[{label}: replayed, {time.perf_counter() - started:.0f} s]", flush=True)
     assert world is not None
