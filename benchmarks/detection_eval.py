@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -49,6 +48,7 @@ from eval_parts import (  # noqa: E402  benchmarks/eval_parts.py, beside this sc
     LCL_DEV,
     Event,
     col_of_tick,
+    events_of,
     inject,
     quantize,
     rule_alerts,
@@ -58,7 +58,7 @@ from eval_parts import (  # noqa: E402  benchmarks/eval_parts.py, beside this sc
 
 from core.detection import survival  # noqa: E402
 from core.detection.engine import Sensitivity  # noqa: E402
-from core.detection.replay import MeterArrays, daily_baselines, load_readings, replay_each  # noqa: E402
+from core.detection.replay import MeterArrays, daily_baselines, deal_homes, load_readings, replay_each  # noqa: E402
 from core.enums import EMERGENCY_KINDS, IncidentKind  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "detection_eval.txt"
@@ -176,24 +176,16 @@ def replay_share(clean: MeterArrays, injected: MeterArrays, events: list[Event],
 
 def replay_dealt(clean: MeterArrays, injected: MeterArrays, events: list[Event], trips: np.ndarray,
                  tail_quantiles: list[float], budgets: list[float], flat_shares: list[float],
-                 processes: int) -> Replayed:
-    """:func:`replay_share` with the homes dealt out to ``processes`` processes (homes share
+                 processes: int | None) -> Replayed:
+    """:func:`replay_share` with the homes dealt out to processes (``deal_homes``; homes share
     nothing in a replay, as in ``mimamori replay``), put back together home by home and event
     by event: the same numbers as one process computes."""
     h = clean.x.shape[0]
-    n = max(1, min(processes, h))
-    shares = [np.arange(h)[i::n] for i in range(n)]
-
-    def part(data: MeterArrays, homes: np.ndarray) -> MeterArrays:
-        return MeterArrays([data.meter_ids[i] for i in homes], data.first_slot, data.x[homes])
-
-    tasks = []
-    for homes in shares:
-        local = {int(home): i for i, home in enumerate(homes)}
-        picked = [j for j, e in enumerate(events) if e.home in local]
-        tasks.append((homes, picked, [Event(local[events[j].home], events[j].start, events[j].tv) for j in picked]))
-    args = [(part(clean, homes), part(injected, homes), mine, trips[homes], tail_quantiles, budgets, flat_shares)
+    shares = deal_homes(h, processes)
+    tasks = [(homes, *events_of(events, homes)) for homes in shares]
+    args = [(clean.rows(homes), injected.rows(homes), mine, trips[homes], tail_quantiles, budgets, flat_shares)
             for homes, _picked, mine in tasks]
+    n = len(shares)
     if n == 1:
         done = [replay_share(*args[0])]
     else:
@@ -308,12 +300,7 @@ def spread_subset(truth: MeterArrays, injected: MeterArrays, events: list[Event]
     h = truth.x.shape[0]
     keep = np.unique(np.linspace(0, h - 1, count).round().astype(int))
     keep = np.union1d(keep, [truth.meter_ids.index(m) for m in DEAD if m in truth.meter_ids])
-    new = {int(old): i for i, old in enumerate(keep)}
-
-    def part(d: MeterArrays) -> MeterArrays:
-        return MeterArrays([d.meter_ids[i] for i in keep], d.first_slot, d.x[keep])
-
-    return part(truth), part(injected), [Event(new[e.home], e.start, e.tv) for e in events if e.home in new]
+    return truth.rows(keep), injected.rows(keep), events_of(events, keep)[1]
 
 
 ROWS = (
@@ -340,7 +327,7 @@ def main() -> None:
     parser.add_argument("--tail-quantiles", type=float, nargs="+", default=list(TAIL_QUANTILES),
                         help="where each home's time-of-day tails start (core/detection/survival.py TAIL_QUANTILE)")
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--processes", type=int, default=len(os.sched_getaffinity(0)),
+    parser.add_argument("--processes", type=int, default=None,
                         help="homes dealt out to this many processes (default: one per CPU)")
     parser.add_argument("--homes", type=int, default=0,
                         help="iterate on a spread subset of this many homes (plus the dead meters); 0 = all")

@@ -30,6 +30,14 @@ class Event:
     tv: bool
 
 
+def events_of(events: list[Event], homes: np.ndarray) -> tuple[list[int], list[Event]]:
+    """The events of these homes: their indices in ``events``, and the events renumbered to
+    the homes' order (as in ``MeterArrays.rows(homes)``)."""
+    local = {int(home): i for i, home in enumerate(homes)}
+    picked = [j for j, ev in enumerate(events) if ev.home in local]
+    return picked, [Event(local[events[j].home], events[j].start, events[j].tv) for j in picked]
+
+
 def inject(data: MeterArrays, rng: np.random.Generator) -> tuple[MeterArrays, list[Event]]:
     """Replace 24 h stretches, every ~3 weeks per home, by the home's own quiet nights."""
     x = data.x.copy()

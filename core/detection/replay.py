@@ -44,6 +44,17 @@ class MeterArrays:
     first_slot: int  # slot of column 0, the first half-hour of a local day
     x: np.ndarray  # [H, N] kWh, NaN = missing
 
+    def rows(self, homes: np.ndarray) -> MeterArrays:
+        """These homes only (indices, in this order), on the same time axis."""
+        return MeterArrays([self.meter_ids[i] for i in homes], self.first_slot, self.x[homes])
+
+
+def deal_homes(count: int, processes: int | None = None) -> list[np.ndarray]:
+    """Home indices dealt round the ``processes`` (default: one per CPU this process may use;
+    never more than there are homes), so long and short histories mix in every share."""
+    n = max(1, min(processes or len(os.sched_getaffinity(0)), count))
+    return [np.arange(count)[i::n] for i in range(n)]
+
 
 @dataclass(frozen=True)
 class ReplayAlert:
@@ -203,14 +214,12 @@ def replay_in_processes(
     Spawned, not forked: the caller may have threads (a test, a server), and a forked child
     can inherit a lock one of them held.
     """
-    h = len(data.meter_ids)
-    n = min(processes or len(os.sched_getaffinity(0)), h)
-    if n <= 1:
+    shares = deal_homes(len(data.meter_ids), processes)
+    n = len(shares)
+    if n == 1:
         return replay_arrays(data, delay_minutes=delay_minutes, homes=homes)
-    shares = [np.arange(h)[i::n] for i in range(n)]  # dealt, so long and short histories mix
-    parts = [MeterArrays([data.meter_ids[i] for i in share], data.first_slot, data.x[share]) for share in shares]
     with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
-        done = pool.map(_replay_part, parts, [delay_minutes] * n, [homes or {}] * n)
+        done = pool.map(_replay_part, [data.rows(share) for share in shares], [delay_minutes] * n, [homes or {}] * n)
         alerts = [a for part in done for a in part]
     alerts.sort(key=_alert_order)
     return alerts
