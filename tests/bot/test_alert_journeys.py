@@ -64,6 +64,19 @@ def _until_family_alerted(clock: Any, who: int = 1) -> None:
         run()
 
 
+def _until_landlord_alerted(clock: Any) -> None:
+    """Both family members alerted, then, 15 minutes later, the landlord's group."""
+    _until_family_alerted(clock, who=2)
+    clock.advance(minutes=15)
+    run()
+
+
+def _everyone_read(world: dict[str, Any]) -> None:
+    """The son, the daughter and the landlord's group have read what they were sent."""
+    for chat in ("son", "daughter", "group"):
+        texts(world[chat])
+
+
 def _checkin(world: dict[str, Any]) -> int:
     incident_id = open_emergency(world["home"])
     run()
@@ -143,9 +156,7 @@ def test_a_call_for_help_with_no_check_in_open_still_reaches_the_family(world, c
 
 def test_the_landlord_going_is_heard_by_the_family_and_the_senior(world, clock) -> None:
     incident_id = _checkin(world)
-    _until_family_alerted(clock, who=2)
-    clock.advance(minutes=15)
-    run()
+    _until_landlord_alerted(clock)
     [card] = texts(world["group"])
     assert "101" in card and "山田 ハナ" in card and "お母さん" not in card  # the tenant, as the landlord knows her
     world["group"].tap("確認に行きます")
@@ -204,9 +215,7 @@ def test_the_landlord_group_hears_its_own_language(world, clock) -> None:
     with session_scope() as s:
         s.scalar(select(Building).where(Building.line_group_id == GROUP)).language = "en"
     incident_id = _checkin(world)
-    _until_family_alerted(clock, who=2)
-    clock.advance(minutes=15)
-    run()
+    _until_landlord_alerted(clock)
     [card] = texts(world["group"])
     assert catalog("en")["escalation.landlord_body"] in card and "101" in card
     world["son"].postback(f"action=close&incident={incident_id}&reason=safe")
@@ -217,11 +226,8 @@ def test_the_landlord_group_hears_its_own_language(world, clock) -> None:
 
 def test_a_call_for_help_after_everyone_was_alerted_reaches_each_of_them_as_urgent(world, clock) -> None:
     incident_id = _checkin(world)
-    _until_family_alerted(clock, who=2)
-    clock.advance(minutes=15)
-    run()
-    for chat in ("son", "daughter", "group"):
-        texts(world[chat])
+    _until_landlord_alerted(clock)
+    _everyone_read(world)
     world["senior"].text("たすけて")
     run()
     for chat, name in (("son", "お母さん"), ("daughter", "お母さん"), ("group", "山田 ハナさん")):
@@ -245,11 +251,8 @@ def test_an_old_button_after_watching_stopped_says_how_it_ended_never_a_bare_ove
 
 def test_the_family_member_who_closes_a_quiet_alert_as_safe_alone_is_offered_the_pause_once(world, clock) -> None:
     incident_id = _checkin(world)
-    _until_family_alerted(clock, who=2)
-    clock.advance(minutes=15)
-    run()
-    for chat in ("son", "daughter", "group"):
-        texts(world[chat])
+    _until_landlord_alerted(clock)
+    _everyone_read(world)
     pushes = len(world["son"].line.state.pushes())
     world["son"].postback(f"action=close&incident={incident_id}&reason=safe")
     closed, offer = world["son"].new_messages()
