@@ -37,6 +37,7 @@ from core.detection.engine import (  # noqa: E402
     Context,
     Sensitivity,
 )
+from core.detection.lookback import look_before  # noqa: E402
 from core.detection.replay import (  # noqa: E402
     MeterArrays,
     daily_baselines,
@@ -44,6 +45,7 @@ from core.detection.replay import (  # noqa: E402
     replay_each,
     tick_input,
     tick_windows,
+    windows_before,
 )
 from core.detection.survival import NEVER, peak_threshold  # noqa: E402
 from core.detection.timeaxis import SLOT_SECONDS, SLOTS_PER_DAY  # noqa: E402
@@ -55,13 +57,16 @@ DELAY_S = 3600
 
 def ticks(data: MeterArrays, base: tuple, hh: np.ndarray, kk: np.ndarray, sens: Sensitivity) -> dict[str, np.ndarray]:
     """The quiet detector's parts at the rows (home hh, newest slot kk)."""
-    windows = tick_windows(data)
+    windows, before = tick_windows(data), windows_before(data)
+    days = data.x.shape[1] // SLOTS_PER_DAY
     nan = np.full(len(data.meter_ids), np.nan)
     out: dict[str, list[np.ndarray]] = {}
     for lo in range(0, len(hh), CHUNK):
         h, k = hh[lo : lo + CHUNK], kk[lo : lo + CHUNK]
         inp = tick_input(data, windows, base[0], h, k, nan, nan, sens)
         ctx = Context(inp)
+        look_before(ctx, lambda rows, h=h, k=k: (before[h[rows], k[rows]], base[0].take(
+            h[rows] * days + k[rows] // SLOTS_PER_DAY, map_tables=True)))
         score, _awake, since, rare, level = _quiet(ctx)
         tail = ctx.base.quiet_tail[np.arange(ctx.rows), ctx.halfhour[:, -1]]
         ev = next(evaluate_each(inp, (sens,), DETECTORS))

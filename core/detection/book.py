@@ -22,6 +22,10 @@ from core.enums import EMERGENCY_KINDS, IncidentKind
 
 EMERGENCY_GROUP = "emergency"
 UNKNOWN = -1  # episode of a situation that began before the detection window
+# How long a raise is remembered: live loads the incidents detected this recently (and every open
+# one), a replay forgets the same. At least the window (2 days) and the week before it that a quiet
+# detector looks back over (core/detection/lookback.py), so a situation whose start is in view is known.
+MEMORY_SLOTS = 9 * 48
 
 
 def group_of(kind: IncidentKind) -> str:
@@ -34,6 +38,15 @@ class HomeBook:
 
     open: dict[IncidentKind, int] = field(default_factory=dict)
     seen: dict[str, int] = field(default_factory=dict)
+    seen_at: dict[str, int] = field(default_factory=dict)  # slot each group's last raise was seen (replays)
+
+    def forget(self, now: int) -> None:
+        """Drop what was raised more than MEMORY_SLOTS before ``now`` in groups with nothing open,
+        as the live cycle's book (built from recent and open incidents) does."""
+        open_groups = {group_of(kind) for kind in self.open}
+        for group, at in list(self.seen_at.items()):
+            if now - at > MEMORY_SLOTS and group not in open_groups:
+                del self.seen[group], self.seen_at[group]
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,7 @@ class StepResult:
 
 def step(
     book: HomeBook, fired: list[Raised], usage: dict[IncidentKind, int], awake: dict[IncidentKind, int] | None = None,
+    now: int | None = None,
 ) -> StepResult:
     """Apply one evaluation of one home to its book (mutated) and say what changed.
 
@@ -62,7 +76,8 @@ def step(
     resumed. A new emergency needs a new episode (sustained use since the last one), so a
     lone spike during a trip closes the incident but does not raise another. ``awake`` holds
     every detector's episode (its newest sustained use) whether it fires or not; without it
-    the use that closed an emergency is taken as sustained.
+    the use that closed an emergency is taken as sustained. ``now`` (a replay's slot) dates what
+    is raised, for :meth:`HomeBook.forget`.
     """
     result = StepResult()
     fired_kinds = {r.kind for r in fired}
@@ -80,6 +95,7 @@ def step(
         result.opened.append(Raised(IncidentKind.USAGE_RESUMED, sustained, seen_slot))
         group = group_of(IncidentKind.USAGE_RESUMED)
         book.seen[group] = max(book.seen.get(group, -(2**62)), sustained)
+        _dated(book, group, now)
     emergency_open = any(k in EMERGENCY_KINDS for k in book.open)
     for r in fired:
         group = group_of(r.kind)
@@ -93,8 +109,14 @@ def step(
             emergency_open = True
         book.open[r.kind] = r.episode if r.usage is None else r.usage
         book.seen[group] = r.episode
+        _dated(book, group, now)
         result.opened.append(r)
     return result
+
+
+def _dated(book: HomeBook, group: str, now: int | None) -> None:
+    if now is not None:
+        book.seen_at[group] = now
 
 
 def _episode_before_window(book: HomeBook, group: str) -> int:

@@ -54,6 +54,9 @@ class DetectionInput:
     over_pct: np.ndarray  # [R] over-usage percentage
     pause_cells: np.ndarray | None = None  # [R, W] bool: cells inside a pause (not evidence)
     sensitivity: Sensitivity = field(default_factory=Sensitivity)
+    # [R] newest sustained use in the days before the window (core/detection/lookback.py), for rows
+    # with none inside it; -1: none there either, or not looked up
+    awake_before: np.ndarray | None = None
 
 
 class Context:
@@ -127,10 +130,19 @@ class Context:
         return self.last_slot_where(self.active)
 
     @cached_property
-    def last_awake_slot(self) -> np.ndarray:
-        """Newest half-hour of *sustained* use (2 of 3 half-hours active): a lone spike of a
-        fridge or heater does not end a quiet situation, nor start a new one."""
+    def awake_in_window(self) -> np.ndarray:
+        """Newest half-hour of *sustained* use (2 of 3 half-hours active) in the window, -1 if
+        none: a lone spike of a fridge or heater does not end a quiet situation, nor start a new one."""
         return self.last_slot_where(sustained(self.active))
+
+    @cached_property
+    def last_awake_slot(self) -> np.ndarray:
+        """Newest sustained use, looked for before the window too where the caller did
+        (``DetectionInput.awake_before``): a quiet stretch longer than the window is then still
+        known by where it began, so it is told apart from the last one raised."""
+        inside = self.awake_in_window
+        before = self.inp.awake_before
+        return inside if before is None else np.where(inside >= 0, inside, before)
 
     @cached_property
     def quiet_llr(self) -> np.ndarray:

@@ -19,10 +19,11 @@ from core.db import id_in, is_postgres
 from core.detection.baseline import LEARNING_DAYS, Baselines, learn
 from core.detection.baseline_pack import pack
 from core.detection.baseline_store import BaselineStore
-from core.detection.book import HomeBook, Raised, group_of, step
-from core.detection.detectors import DETECTORS, evaluate
-from core.detection.engine import WINDOW_SLOTS, DetectionInput, Sensitivity
+from core.detection.book import MEMORY_SLOTS, HomeBook, Raised, group_of, step
+from core.detection.detectors import DETECTORS, evaluate_each
+from core.detection.engine import WINDOW_SLOTS, Context, DetectionInput, Sensitivity
 from core.detection.evidence import evidence_of
+from core.detection.lookback import LOOKBACK_SLOTS, look_before
 from core.detection.pg_readings import readings_grid
 from core.detection.timeaxis import (
     SLOT_SECONDS,
@@ -43,7 +44,7 @@ from core.texts import t
 
 CHUNK_HOMES = 5000
 BASELINE_CHUNK_HOMES = 500
-BOOK_MEMORY = timedelta(days=3)
+BOOK_MEMORY = timedelta(minutes=30 * MEMORY_SLOTS)
 
 
 def _hh(value: Any) -> float:
@@ -183,7 +184,10 @@ def _detect_chunk(session: Session, homes: list[Any], now: datetime, first: int,
         over_pct=np.array([float(h.over_usage_percent) for h in homes]),
         pause_cells=pause_cells, sensitivity=sens,
     )
-    ev = evaluate(inp)
+    ctx = Context(inp)
+    look_before(ctx, lambda rows: (
+        _readings(session, [ids[i] for i in rows], first - LOOKBACK_SLOTS, first - 1), base.take(rows)))
+    ev = next(evaluate_each(inp, (sens,), context=ctx))
     kinds = [d.kind for d in DETECTORS]
     fired_any = np.zeros(n, bool)
     for k in kinds:

@@ -28,6 +28,7 @@ from core.detection.baseline import LEARNING_DAYS, Baselines, empty_baselines, l
 from core.detection.book import HomeBook, Raised, step
 from core.detection.detectors import DETECTORS, Detector, evaluate_each
 from core.detection.engine import WINDOW_SLOTS, DetectionInput, Sensitivity
+from core.detection.lookback import LOOKBACK_SLOTS, look_before
 from core.detection.strips import day_strips, tick_context
 from core.detection.timeaxis import SLOT_SECONDS, SLOTS_PER_DAY, day_first_slot, day_types, iso_local, local_day
 from core.enums import IncidentKind
@@ -260,10 +261,14 @@ def replay_each(
     wstart = np.zeros(shape, np.int32)
     usage = np.full(shape, -1, np.int32)
     strips = day_strips(padded(data), data.first_slot, base_all, ready_hd)
+    before = windows_before(data)
+    days = n // SLOTS_PER_DAY
     for lo in range(0, len(rows_h), CHUNK_ROWS):
         hh, kk = rows_h[lo : lo + CHUNK_ROWS], rows_k[lo : lo + CHUNK_ROWS]
         inp = tick_input(data, windows, base_all, hh, kk, wake, sleep, sensitivities[0])
         ctx = tick_context(strips, inp, hh, kk)
+        look_before(ctx, lambda rows, hh=hh, kk=kk: (
+            before[hh[rows], kk[rows]], base_all.take(hh[rows] * days + kk[rows] // SLOTS_PER_DAY, map_tables=True)))
         for j, ev in enumerate(evaluate_each(inp, sensitivities, detectors, context=ctx)):
             for i, kind in enumerate(kinds):
                 f = ev.findings[kind]
@@ -286,6 +291,13 @@ def padded(data: MeterArrays) -> np.ndarray:
     """[H, W - 1 + N]: the readings after W - 1 missing ones, so slot k's window starts at column k."""
     pad = np.full((data.x.shape[0], WINDOW_SLOTS - 1), np.nan, np.float32)
     return np.concatenate([pad, data.x], axis=1)
+
+
+def windows_before(data: MeterArrays) -> np.ndarray:
+    """[H, N, LOOKBACK_SLOTS] view: the readings just before the window a tick sees when slot k
+    is the newest visible one (core/detection/lookback.py; NaN before the recording)."""
+    pad = np.full((data.x.shape[0], WINDOW_SLOTS - 1 + LOOKBACK_SLOTS), np.nan, np.float32)
+    return sliding_window_view(np.concatenate([pad, data.x], axis=1), LOOKBACK_SLOTS, axis=1)
 
 
 def tick_windows(data: MeterArrays) -> np.ndarray:
@@ -327,7 +339,9 @@ def _run_book(
         col = columns[:, k].tolist()
         fired_k, episode_k, start_k, usage_k = col[:m], col[m : 2 * m], col[2 * m : 3 * m], col[3 * m :]
         raised = [Raised(kind, episode_k[i], start_k[i], usage_k[i]) for i, kind in enumerate(kinds) if fired_k[i]]
-        result = step(book, raised, dict(zip(kinds, usage_k, strict=True)), dict(zip(kinds, episode_k, strict=True)))
+        book.forget(k)
+        result = step(book, raised, dict(zip(kinds, usage_k, strict=True)), dict(zip(kinds, episode_k, strict=True)),
+                      now=k)
         tick_time = (data.first_slot + k + 1) * SLOT_SECONDS + delay_s
         for r in result.opened:
             yield ReplayAlert(meter, r.kind, tick_time, r.window_start)
