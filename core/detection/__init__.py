@@ -25,4 +25,4 @@ Pure numpy, no I/O, vectorised over rows (a row = one home at one "now"):
 # (Sensitivity.flat_budget_share). Absences (trips) come on top
 # of the budget and are most of what is raised. See benchmarks/results/detection_notes.md.
 # Here, without numpy, so settings can import it cheaply.
-DEFAULT_FALSE_ALARM_BUDGET = 0.015
+DEFAULT_FALSE_ALARM_BUDGET = 0.008
