@@ -27,6 +27,19 @@ def sample_baseline_packed() -> bytes:
 
 def sample_window(now: datetime, rng: np.random.Generator, slots: int = 64) -> list[tuple[datetime, float]]:
     """The last ``slots`` half-hours before ``now`` (minus the usual delay), day-like values."""
-    end = now.replace(minute=0 if now.minute < 30 else 30, second=0, microsecond=0) - timedelta(minutes=90)
     values = np.concatenate([_day(rng), _day(rng)])[-slots:]
-    return [(end - timedelta(minutes=30 * (slots - 1 - i)), float(v)) for i, v in enumerate(values)]
+    return _ending_at(now, values)
+
+
+def away_week(now: datetime, rng: np.random.Generator) -> list[tuple[datetime, float]]:
+    """Nine days before ``now``: ordinary days, then two and a half days of standby only (a trip)."""
+    days = np.concatenate([_day(rng) for _ in range(9)])
+    away = 5 * SLOTS_PER_DAY // 2
+    days[-away:] = 0.05 + 0.04 * (rng.random(away) < 0.4)
+    return _ending_at(now, days)
+
+
+def _ending_at(now: datetime, values: np.ndarray) -> list[tuple[datetime, float]]:
+    end = now.replace(minute=0 if now.minute < 30 else 30, second=0, microsecond=0) - timedelta(minutes=90)
+    n = len(values)
+    return [(end - timedelta(minutes=30 * (n - 1 - i)), float(v)) for i, v in enumerate(values)]
