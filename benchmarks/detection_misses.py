@@ -105,6 +105,7 @@ def diagnose(clean: MeterArrays, injected: MeterArrays, events: list, sens: Sens
     e_ev = exceedance(t)
     threshold = float(np.median(t["threshold"]))
     causes: dict[str, int] = {}
+    on_rhythm: dict[str, int] = {}  # of those, on homes with a daily rhythm (what the evaluation scores)
     maxe, caught_at = [], []
     tv = np.array([e.tv for e in events])
     starts_hh = np.array([(e.start) % SLOTS_PER_DAY for e in events])
@@ -135,6 +136,7 @@ def diagnose(clean: MeterArrays, injected: MeterArrays, events: list, sens: Sens
         if ev.tv:
             cause = "TV: " + cause
         causes[cause] = causes.get(cause, 0) + 1
+        on_rhythm[cause] = on_rhythm.get(cause, 0) + int(rhythm[ev.home])
         maxe.append(e_ev[sel].max() if ready[sel].all() else np.nan)
         hit = times[(times > ev.start) & (times <= ev.start + EVENT_SLOTS)] if cause.endswith("caught") else []
         caught_at.append((min(hit) - ev.start) / 2 if len(hit) else np.inf)
@@ -142,8 +144,9 @@ def diagnose(clean: MeterArrays, injected: MeterArrays, events: list, sens: Sens
     ok = ~np.isnan(maxe) & rhythm[[e.home for e in events]]  # rates on rhythm homes, as the evaluation
     print(f"\n== {label}: {h} homes, {len(events)} events ({ok.sum()} on ready days), "
           f"e counted past each home's own level (median {threshold:.1f}) ==")
+    print(f"  {'cause':64s} {'all':>4s} {'rhythm homes':>13s}")
     for cause, c in sorted(causes.items(), key=lambda kv: -kv[1]):
-        print(f"  {cause:64s} {c:4d}")
+        print(f"  {cause:64s} {c:4d} {on_rhythm[cause]:13d}")
     q = ok & ~tv
     print(f"  quiet caught {np.isfinite(caught_at[q]).mean():.1%}, "
           f"TV caught {np.isfinite(caught_at[ok & tv]).mean():.1%}")
