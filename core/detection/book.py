@@ -1,17 +1,19 @@
 """Which findings become incidents: the rules shared by the live scheduler and replays.
 
-Live keeps this state in the Incident table, a replay in memory; both ask :func:`step`.
+Live keeps this state in the Incident table, a replay in memory; both ask :func:`step`, and
+both remember a raise for MEMORY_SLOTS (live loads the incidents detected that recently).
 - one open incident per home and kind, and one situation ("episode") raises once: an
   incident closed by a watcher is not reopened while the same situation lasts;
 - one emergency at a time per home (the chain already underway covers the others);
 - an open emergency closes as soon as use above standby is seen after it opened, and that
   raises a ``usage_resumed`` notice ("woke up");
 - an open notice closes when its condition no longer holds;
-- a detector that saw no use at all in its window reports the episode ``UNKNOWN`` ("quiet
-  since before the window"): that situation is the one last raised unless sustained use was
-  seen (a ``usage_resumed`` remembers the newest) after that raise, so a long quiet stretch
-  still raises once, and a lone spike inside it (a fridge defrost during a trip) closes the
-  emergency without making the stretch a new one.
+- a quiet detector that saw no sustained use in its window names the situation by the newest
+  in the week before it (core/detection/lookback.py); a detector that finds none reports the
+  episode ``UNKNOWN`` ("quiet since before the window"): that situation is the one last
+  raised unless sustained use was seen (a ``usage_resumed`` remembers the newest) after that
+  raise, so a long quiet stretch still raises once, and a lone spike inside it (a fridge
+  defrost during a trip) closes the emergency without making the stretch a new one.
 """
 
 from __future__ import annotations

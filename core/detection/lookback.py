@@ -9,8 +9,9 @@ now for two days with lone spikes, was taken for that old situation and never ra
 
 So for the rows that have no sustained use in their window, the caller (the live cycle, a
 replay) reads the week before it and asks :func:`awake_before`, judged by the same baseline and
-the same definition of use (core/detection/engine.py ``Context``). Beyond that week the book's
-memory decides, as before: a trip's lone spikes still raise nothing new.
+the same definition of use (core/detection/engine.py ``Context``): a trip whose start is in that
+week is still the situation already raised, and its lone spikes raise nothing new. Beyond it the
+book's memory decides (core/detection/book.py, MEMORY_SLOTS, the same in live and replays).
 """
 
 from __future__ import annotations
