@@ -28,7 +28,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from detection_eval import spread_subset  # noqa: E402
-from eval_parts import EVENT_SLOTS, LCL_DEV, col_of_tick, inject, quantize, score_events  # noqa: E402
+from eval_parts import (  # noqa: E402
+    EVENT_SLOTS,
+    LCL_DEV,
+    col_of_tick,
+    inject,
+    median_watchability,
+    quantize,
+    score_events,
+)
 
 from core.detection import DEFAULT_FALSE_ALARM_BUDGET  # noqa: E402
 from core.detection.baseline import LEARNING_DAYS, NIGHT_SLOTS  # noqa: E402
@@ -65,9 +73,7 @@ def main() -> None:
     clean = quantize(truth, args.quantize, np.random.default_rng(args.seed + 1))
     injected = quantize(injected_truth, args.quantize, np.random.default_rng(args.seed + 1))
     base_clean, base_inj = daily_baselines(clean), daily_baselines(injected)
-    h = clean.x.shape[0]
-    watch = np.nanmedian(np.where(base_clean[1], base_clean[0].watchability.reshape(h, -1), np.nan), axis=1)
-    rhythm = np.nan_to_num(watch) >= Sensitivity().watchable_min
+    rhythm = np.nan_to_num(median_watchability(*base_clean)) >= Sensitivity().watchable_min
     sens = (Sensitivity(false_alarm_budget=args.budget),)
     index = {m: i for i, m in enumerate(clean.meter_ids)}
 

@@ -52,7 +52,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from eval_parts import DELAY_MIN, EVENT_SLOTS, LCL_DEV, col_of_tick, inject, quantize, score_events  # noqa: E402
+from eval_parts import (  # noqa: E402
+    DELAY_MIN,
+    EVENT_SLOTS,
+    LCL_DEV,
+    col_of_tick,
+    inject,
+    median_watchability,
+    quantize,
+    score_events,
+)
 
 from core.detection.baseline import NIGHT_SLOTS, Baselines, bin_index, is_active  # noqa: E402
 from core.detection.engine import Sensitivity  # noqa: E402
@@ -111,9 +120,7 @@ def service_use(data: MeterArrays) -> tuple[Watch, np.ndarray]:
     cols = ds[:, None] * SLOTS_PER_DAY + np.arange(SLOTS_PER_DAY)[None, :]
     reset[hs[:, None], cols] = strips.quiet_resets[strips.index[hs, ds], -SLOTS_PER_DAY:]
     watched = np.repeat(ready, SLOTS_PER_DAY, axis=1)
-    with warnings.catch_warnings():  # a home never ready (a dead meter) has no median: NaN, not watchable
-        warnings.simplefilter("ignore", RuntimeWarning)
-        watch = np.nanmedian(np.where(ready, base.watchability.reshape(h, days), np.nan), axis=1)
+    watch = median_watchability(base, ready)
 
     def event_use(home: int, day: np.ndarray, block: np.ndarray) -> np.ndarray:
         b: Baselines = base.take(home * days + day)

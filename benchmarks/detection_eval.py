@@ -50,6 +50,7 @@ from eval_parts import (  # noqa: E402  benchmarks/eval_parts.py, beside this sc
     col_of_tick,
     events_of,
     inject,
+    median_watchability,
     quantize,
     rule_alerts,
     score_events,
@@ -169,9 +170,7 @@ def replay_share(clean: MeterArrays, injected: MeterArrays, events: list[Event],
             outcomes[(q, b, f)] = oc
     assert first is not None
     (base, ready_clean), (_, ready_inj) = first
-    h = clean.x.shape[0]
-    watch = np.nanmedian(np.where(ready_clean, base.watchability.reshape(h, -1), np.nan), axis=1)
-    return Replayed(outcomes, ready_clean, ready_inj, watch)
+    return Replayed(outcomes, ready_clean, ready_inj, median_watchability(base, ready_clean))
 
 
 def replay_dealt(clean: MeterArrays, injected: MeterArrays, events: list[Event], trips: np.ndarray,

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from detection_eval import spread_subset  # noqa: E402
-from eval_parts import DEAD, EVENT_SLOTS, LCL_DEV, inject, quantize  # noqa: E402
+from eval_parts import DEAD, EVENT_SLOTS, LCL_DEV, inject, median_watchability, quantize  # noqa: E402
 
 from core.detection import DEFAULT_FALSE_ALARM_BUDGET  # noqa: E402
 from core.detection.detectors import DETECTORS, _quiet, evaluate_each  # noqa: E402
@@ -37,11 +37,11 @@ from core.detection.engine import (  # noqa: E402
     Context,
     Sensitivity,
 )
-from core.detection.lookback import look_before  # noqa: E402
 from core.detection.replay import (  # noqa: E402
     MeterArrays,
     daily_baselines,
     load_readings,
+    look_before_ticks,
     replay_each,
     tick_input,
     tick_windows,
@@ -65,8 +65,7 @@ def ticks(data: MeterArrays, base: tuple, hh: np.ndarray, kk: np.ndarray, sens: 
         h, k = hh[lo : lo + CHUNK], kk[lo : lo + CHUNK]
         inp = tick_input(data, windows, base[0], h, k, nan, nan, sens)
         ctx = Context(inp)
-        look_before(ctx, lambda rows, h=h, k=k: (before[h[rows], k[rows]], base[0].take(
-            h[rows] * days + k[rows] // SLOTS_PER_DAY, map_tables=True)))
+        look_before_ticks(ctx, before, base[0], days, h, k)
         score, _awake, since, rare, level = _quiet(ctx)
         tail = ctx.base.quiet_tail[np.arange(ctx.rows), ctx.halfhour[:, -1]]
         ev = next(evaluate_each(inp, (sens,), DETECTORS))
@@ -95,8 +94,7 @@ def diagnose(clean: MeterArrays, injected: MeterArrays, events: list, sens: Sens
     base_c, base_i = daily_baselines(clean), daily_baselines(injected)
     h, n = clean.x.shape
     days = n // SLOTS_PER_DAY
-    watch = np.nanmedian(np.where(base_c[1], base_c[0].watchability.reshape(h, -1), np.nan), axis=1)
-    rhythm = np.nan_to_num(watch) >= sens.watchable_min  # the evaluation's "homes with a daily rhythm"
+    rhythm = np.nan_to_num(median_watchability(*base_c)) >= sens.watchable_min  # "homes with a daily rhythm"
     # every event tick (newest visible slot k, alert known at k+1: within 24 h while k < start+48)
     rows = [(i, e.home, e.start + j) for i, e in enumerate(events) for j in range(EVENT_SLOTS)]
     ei, eh, ek = (np.array(v) for v in zip(*rows, strict=True))

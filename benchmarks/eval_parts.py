@@ -3,12 +3,13 @@ Japanese meter reads through, the seed's 15 h rule, and multi-day standby stretc
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from core.detection.baseline import LEARNING_DAYS, NIGHT_SLOTS
+from core.detection.baseline import LEARNING_DAYS, NIGHT_SLOTS, Baselines
 from core.detection.replay import MeterArrays
 from core.detection.series import sustained
 from core.detection.timeaxis import SLOT_SECONDS, SLOTS_PER_DAY
@@ -28,6 +29,16 @@ class Event:
     home: int
     start: int  # column
     tv: bool
+
+
+def median_watchability(base: Baselines, ready: np.ndarray) -> np.ndarray:
+    """[H] each home's median daily watchability over its ready days (``daily_baselines``'
+    rows h * D + d, ``ready`` [H, D]); NaN for a home never ready. The evaluation's "homes with
+    a daily rhythm" are those at or above Sensitivity.watchable_min."""
+    h = ready.shape[0]
+    with warnings.catch_warnings():  # a home never ready (a dead meter) has no median: NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(np.where(ready, base.watchability.reshape(h, -1), np.nan), axis=1)
 
 
 def events_of(events: list[Event], homes: np.ndarray) -> tuple[list[int], list[Event]]:

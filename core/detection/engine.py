@@ -58,6 +58,17 @@ class DetectionInput:
     # with none inside it; -1: none there either, or not looked up
     awake_before: np.ndarray | None = None
 
+    @classmethod
+    def series_only(cls, x: np.ndarray, last_slot: np.ndarray, base: Baselines) -> DetectionInput:
+        """Rows whose Context is read for its series (use, scores) and never judged by the
+        detectors: a replay's day strips, the week before a window: ready, not paused, no settings."""
+        r = x.shape[0]
+        return cls(
+            x=x, last_slot=last_slot, base=base, ready=np.ones(r, bool), paused=np.zeros(r, bool),
+            set_wake_hh=np.full(r, np.nan), set_sleep_hh=np.full(r, np.nan), grace_slots=np.zeros(r),
+            night_watch=np.zeros(r, bool), over_pct=np.zeros(r),
+        )
+
 
 class Context:
     """Per-row series shared by the detectors, computed lazily and once."""

@@ -53,13 +53,8 @@ def look_before(ctx: Context, read: ReadBefore) -> None:
 def awake_before(x_before: np.ndarray, window_first_slot: np.ndarray, base: Baselines) -> np.ndarray:
     """[R] slot of the newest sustained use in ``x_before`` [R, LOOKBACK_SLOTS] (the readings
     just before each row's window, NaN = missing), judged by the row's baseline ``base``; UNKNOWN if none."""
-    r = x_before.shape[0]
-    if r == 0:
+    if x_before.shape[0] == 0:
         return np.zeros(0, np.int64)
-    ctx = Context(DetectionInput(
-        x=x_before, last_slot=np.asarray(window_first_slot) - 1, base=base, ready=np.ones(r, bool),
-        paused=np.zeros(r, bool), set_wake_hh=np.full(r, np.nan), set_sleep_hh=np.full(r, np.nan),
-        grace_slots=np.zeros(r), night_watch=np.zeros(r, bool), over_pct=np.zeros(r),
-    ))
+    ctx = Context(DetectionInput.series_only(x_before, np.asarray(window_first_slot) - 1, base))
     found = ctx.awake_in_window
     return np.where(found >= 0, found, UNKNOWN).astype(np.int64)

@@ -27,7 +27,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from core.detection.baseline import LEARNING_DAYS, Baselines, empty_baselines, learn
 from core.detection.book import HomeBook, Raised, step
 from core.detection.detectors import DETECTORS, Detector, evaluate_each
-from core.detection.engine import WINDOW_SLOTS, DetectionInput, Sensitivity
+from core.detection.engine import WINDOW_SLOTS, Context, DetectionInput, Sensitivity
 from core.detection.lookback import LOOKBACK_SLOTS, look_before
 from core.detection.strips import day_strips, tick_context
 from core.detection.timeaxis import SLOT_SECONDS, SLOTS_PER_DAY, day_first_slot, day_types, iso_local, local_day
@@ -267,8 +267,7 @@ def replay_each(
         hh, kk = rows_h[lo : lo + CHUNK_ROWS], rows_k[lo : lo + CHUNK_ROWS]
         inp = tick_input(data, windows, base_all, hh, kk, wake, sleep, sensitivities[0])
         ctx = tick_context(strips, inp, hh, kk)
-        look_before(ctx, lambda rows, hh=hh, kk=kk: (
-            before[hh[rows], kk[rows]], base_all.take(hh[rows] * days + kk[rows] // SLOTS_PER_DAY, map_tables=True)))
+        look_before_ticks(ctx, before, base_all, days, hh, kk)
         for j, ev in enumerate(evaluate_each(inp, sensitivities, detectors, context=ctx)):
             for i, kind in enumerate(kinds):
                 f = ev.findings[kind]
@@ -291,6 +290,16 @@ def padded(data: MeterArrays) -> np.ndarray:
     """[H, W - 1 + N]: the readings after W - 1 missing ones, so slot k's window starts at column k."""
     pad = np.full((data.x.shape[0], WINDOW_SLOTS - 1), np.nan, np.float32)
     return np.concatenate([pad, data.x], axis=1)
+
+
+def look_before_ticks(
+    ctx: Context, before: np.ndarray, base_all: Baselines, days: int, hh: np.ndarray, kk: np.ndarray,
+) -> None:
+    """:func:`core.detection.lookback.look_before` for a replay's rows (home ``hh``, newest slot
+    ``kk``): the readings from ``before`` (:func:`windows_before`), the baseline of the tick's day
+    (``base_all`` row h * days + d, as :func:`daily_baselines` stacks them)."""
+    look_before(ctx, lambda rows: (
+        before[hh[rows], kk[rows]], base_all.take(hh[rows] * days + kk[rows] // SLOTS_PER_DAY, map_tables=True)))
 
 
 def windows_before(data: MeterArrays) -> np.ndarray:

@@ -70,12 +70,9 @@ def day_strips(padded: np.ndarray, first_slot: int, base_all: Baselines, ready_h
     parts: dict[str, list[np.ndarray]] = {}
     for lo in range(0, len(hs), STRIP_BATCH):
         sh, sd = hs[lo : lo + STRIP_BATCH], ds[lo : lo + STRIP_BATCH]
-        r = len(sh)
-        ctx = Context(DetectionInput(
-            x=views[sh, sd * SLOTS_PER_DAY], last_slot=first_slot + sd * SLOTS_PER_DAY + SLOTS_PER_DAY - 1,
-            base=base_all.take(sh * days + sd, map_tables=True), ready=np.ones(r, bool), paused=np.zeros(r, bool),
-            set_wake_hh=np.full(r, np.nan), set_sleep_hh=np.full(r, np.nan), grace_slots=np.full(r, 3.0),
-            night_watch=np.zeros(r, bool), over_pct=np.full(r, 50.0),
+        ctx = Context(DetectionInput.series_only(
+            views[sh, sd * SLOTS_PER_DAY], first_slot + sd * SLOTS_PER_DAY + SLOTS_PER_DAY - 1,
+            base_all.take(sh * days + sd, map_tables=True),
         ))
         flat, level, ups = ctx.flat_series
         quiet_resets, flat_resets = sustained(ctx.active), sustained(ups)
