@@ -16,7 +16,7 @@ from core.detection.live import refresh_baselines, run_detection
 from core.detection.lookback import LOOKBACK_SLOTS, awake_before
 from core.detection.timeaxis import SLOTS_PER_DAY, day_first_slot, slot_of
 from core.enums import EMERGENCY_KINDS, IncidentKind
-from core.models import Incident, MeterReading
+from core.models import Home, Incident, MeterReading
 
 from .synth import DAY0, baseline_of, history, night_reading, normal_day
 
@@ -71,10 +71,13 @@ def _cycle(clock, when: datetime) -> list[Incident]:
         return run_detection(s, when)
 
 
-def test_a_long_quiet_stretch_seen_first_when_longer_than_the_window_is_raised_once(make_home, clock) -> None:
-    """An emergency a week ago, closed by a lone spike; days of ordinary life since; then the
-    readings of two and a half quiet days arrive late, all at once. The stretch began after the
-    old raise, so it is a new situation: raised once, quiet since its real start."""
+LAST_USE = slot_of(START) + 64 * SLOTS_PER_DAY + 44  # day 64, 22:00-22:30: the late stretch's last use
+
+
+def late_quiet_stretch(make_home, clock, **home_fields) -> tuple[Home, list[Incident]]:
+    """An emergency a week ago (day 60), closed by a lone spike; days of ordinary life since; then
+    the readings of two and a half quiet days (with lone spikes) arrive late, all at once, and one
+    cycle sees them on day 67 at 07:00. -> (the home, what that cycle opened)."""
     rng = np.random.default_rng(11)
     days = [normal_day(rng) for _ in range(60)]
     quiet_day = normal_day(rng)
@@ -86,19 +89,22 @@ def test_a_long_quiet_stretch_seen_first_when_longer_than_the_window_is_raised_o
     for day in quiet[:2]:
         day[[20, 36]] += 0.9  # a lone spike twice a day
     x = np.concatenate([*days, quiet_day, spike_day, *lived, *quiet])
-    home = make_home(ready_at=START + timedelta(days=56))
+    home = make_home(ready_at=START + timedelta(days=56), **home_fields)
     _store(home.id, x)
 
     opened = [i for hh in range(28, 48) for i in _cycle(clock, _at(60, hh))]
     assert [i.kind in EMERGENCY_KINDS for i in opened] == [True]  # the first quiet day, raised once
     resumed = [i for hh in range(0, 12) for i in _cycle(clock, _at(61, hh))]
     assert [i.kind for i in resumed] == [K.USAGE_RESUMED]  # the spike closed it
+    return home, _cycle(clock, _at(67, 14))
 
-    late = _cycle(clock, _at(67, 14))  # day 67, 07:00: the quiet since day 64 22:30, seen at once
+
+def test_a_long_quiet_stretch_seen_first_when_longer_than_the_window_is_raised_once(make_home, clock) -> None:
+    """The stretch began after the old raise, so it is a new situation: raised once, quiet since its real start."""
+    home, late = late_quiet_stretch(make_home, clock)
     assert [i.kind in EMERGENCY_KINDS for i in late] == [True]
     since = Evidence.from_json(late[0].evidence).quiet_since
-    last_use = slot_of(START) + 64 * SLOTS_PER_DAY + 44  # day 64, 22:00-22:30
-    assert since is not None and slot_of(datetime.fromisoformat(since)) == last_use + 1
+    assert since is not None and slot_of(datetime.fromisoformat(since)) == LAST_USE + 1
     assert _cycle(clock, _at(67, 15)) == []  # once per situation
     with session_scope() as s:
         emergencies = s.scalars(select(Incident).where(Incident.home_id == home.id,
